@@ -1,0 +1,31 @@
+/*
+ * service_link.h - the shell's side of the running service: where its
+ * control socket is and whether it answers.  Dynamic commands need the
+ * service; without it they fail with a clear message, as netsh does.
+ */
+#ifndef IPSECSH_SERVICE_LINK_H
+#define IPSECSH_SERVICE_LINK_H
+
+#include <stdbool.h>
+
+#include "cmd.h"
+
+struct shell;
+
+#define SERVICE_SOCKET_DEFAULT "/run/ipsecsh/ipsecsh.sock"
+
+/* --socket, else IPSECSH_SOCKET, else the default. */
+const char *service_link_socket_path(const struct shell *sh);
+/* True when something accepts connections on the socket. */
+bool service_link_running(const struct shell *sh);
+/* On entering the dynamic context: a note if the service is down. */
+void service_link_note_context(struct shell *sh);
+/*
+ * A line found no command in ctx.  In the dynamic context, where the
+ * commands live in the service, a service that is down is the reason:
+ * prints it and returns true; otherwise returns false, printing nothing.
+ */
+bool service_link_unknown_command(struct shell *sh,
+				  const struct context *ctx);
+
+#endif

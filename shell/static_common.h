@@ -1,0 +1,56 @@
+/*
+ * static_common.h - helpers the static handlers share: finding objects
+ * by name or GUID, building authentication lists, names of enums.
+ */
+#ifndef IPSECSH_STATIC_COMMON_H
+#define IPSECSH_STATIC_COMMON_H
+
+#include "cmd.h"
+#include "output.h"
+#include "shell.h"
+#include "store.h"
+
+const char *static_action_name(enum store_action a);	  /* "negotiate" */
+const char *static_conntype_name(enum store_conntype c); /* "all" */
+
+/* Copies src into a fixed field, refusing (with a message) if too long. */
+int static_copy(struct shell *sh, const struct args *a, char *dst,
+		size_t len, const char *src, const char *tag);
+
+/* The policy/filter list/filter action named by name= or guid=. */
+int static_find_policy(struct shell *sh, const struct args *a,
+		       struct store_policy *out);
+int static_find_filterlist(struct shell *sh, const struct args *a,
+			   struct store_filterlist *out);
+int static_find_filteraction(struct shell *sh, const struct args *a,
+			     struct store_filteraction *out);
+
+/*
+ * Fills r->auth from psk= and rootca= in the order they were given.
+ * Returns 1 if any was given (the list replaced), 0 if none, -1 after an
+ * error (kerberos=yes, too many).
+ */
+int static_collect_auth(struct shell *sh, const struct args *a,
+			struct store_rule *r);
+
+/* A rule that negotiates needs an authentication method. */
+int static_check_rule_auth(struct shell *sh, const struct args *a,
+			   const struct store_rule *r);
+
+/* tunnel= text to the stored form: "" for none, else canonical IP/DNS. */
+int static_tunnel(struct shell *sh, const struct args *a, const char *text,
+		  char *out, size_t len);
+
+/*
+ * The rules named rule in every policy of the location (show filterlist
+ * rule=, show filteraction rule=).  Prints an error if there is none.
+ */
+int static_rules_named(struct shell *sh, const char *rule,
+		       struct store_rule **out, size_t *n);
+
+/* Renders o to the shell's output and frees it (o may be NULL: out of
+ * memory).  Returns the command's status. */
+enum cmd_status static_render(struct shell *sh, const struct args *a,
+			      struct out *o);
+
+#endif

@@ -1,0 +1,35 @@
+#!/bin/sh
+# run_golden.sh IPSECSH NAME
+#
+# Runs tests/shell/NAME.in as a script (standard input) against a fresh
+# store and compares everything it prints, output and errors in order,
+# with NAME.out.  What changes from run to run (GUIDs, times) is
+# normalised first.  UPDATE_GOLDEN=1 rewrites NAME.out instead.
+set -u
+ipsecsh=$1
+name=$2
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cd "$work" || exit 1
+# Scripts a transcript may exec.
+cp "$here"/*.netsh "$here"/../../examples/*/*.netsh "$work"/
+# Fixed time zone, no service, no user aliases: the transcript is the
+# same on every machine.
+TZ=UTC IPSECSH_SOCKET="$work/no-service.sock" \
+	"$ipsecsh" --store "$work/policy.db" < "$here/$name.in" > raw 2>&1
+echo "exit status: $?" >> raw
+sed -E \
+	-e 's/\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}/{GUID}/g' \
+	-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}/TIME/g' \
+	-e "s#$work#WORK#g" raw > actual
+
+if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+	cp actual "$here/$name.out"
+	exit 0
+fi
+if ! diff -u "$here/$name.out" actual; then
+	echo "golden transcript $name differs (UPDATE_GOLDEN=1 to accept)" >&2
+	exit 1
+fi
