@@ -10,11 +10,13 @@
  * ~                Integrity Check Value-ICV (variable)           ~
  *
  * Payload Len = AH length in 32-bit words minus 2; the ICV field is
- * padded to 32 bits (IPv4) or 64 bits (IPv6), the padding zero.
+ * padded so AH is a multiple of 32 bits (IPv4) or 64 bits (IPv6).  We
+ * send zero padding; the padding as received is covered by the ICV
+ * (RFC 4302 §3.3.3.2.1), the ICV itself is zeroed for the computation.
  *
  * The ICV covers the whole IP packet with the mutable fields zeroed
  * (RFC 4302 §3.3.3.1): IPv4 TOS, flags + fragment offset, TTL, checksum;
- * IPv6 traffic class, flow label, hop limit; and the ICV field itself.
+ * IPv6 traffic class, flow label, hop limit; and the ICV itself.
  * IPv4 options and IPv6 extension headers are not supported (XXX: their
  * mutability rules, Appendix A): encap refuses them, decap counts them as
  * malformed.
@@ -32,9 +34,9 @@ static size_t
 ah_len(const struct dp_sa *sa, int family)
 {
 	size_t align = family == AF_INET ? 4 : 8;
-	size_t icv = sa->ahalg->icvlen;
 
-	return AH_FIXED + (icv + align - 1) / align * align;
+	/* The whole header is a multiple of 32 (IPv4) or 64 bits (IPv6). */
+	return (AH_FIXED + sa->ahalg->icvlen + align - 1) / align * align;
 }
 
 /* Mutable fields, saved so they can be zeroed for the ICV and put back. */
@@ -296,8 +298,9 @@ dp_ah_decap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt)
 		STAT_INC(&w->stats, not_authenticated);
 		return DP_ERR_AUTH;
 	}
+	/* Zero the ICV only: its padding counts as sent (§3.3.3.2.1). */
 	memcpy(got, a + AH_FIXED, icvlen);
-	memset(a + AH_FIXED, 0, ahl - AH_FIXED);
+	memset(a + AH_FIXED, 0, icvlen);
 	if (ah_icv(sa, slot, h, pkt->len, family, want) < 0)
 		return DP_ERR_CRYPTO;
 	if (CRYPTO_memcmp(got, want, icvlen) != 0) {

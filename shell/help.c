@@ -104,6 +104,37 @@ syntax_item(const struct param *p, char *buf, size_t len)
 		snprintf(buf, len, "%s = %s", p->tag, hint);
 }
 
+/*
+ * Prints text from column col, breaking at blanks before column 79 and
+ * starting continuation lines at column indent.
+ */
+static void
+wrap(FILE *f, const char *text, size_t col, size_t indent)
+{
+	const size_t width = 79;
+	const char *p = text;
+
+	while (*p != '\0') {
+		size_t room = col < width ? width - col : 1;
+		size_t len = strlen(p), cut = len;
+
+		if (len > room) {
+			cut = room;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0) /* one long word: break after it */
+				cut = strcspn(p, " ");
+		}
+		fprintf(f, "%.*s\n", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		if (*p != '\0')
+			fprintf(f, "%*s", (int)indent, "");
+		col = indent;
+	}
+}
+
 void
 help_usage(FILE *f, const struct command *cmd)
 {
@@ -136,7 +167,8 @@ help_usage(FILE *f, const struct command *cmd)
 			fprintf(f, " ...");
 		i = j;
 	}
-	fprintf(f, "\n\n  %s\n", cmd->help);
+	fprintf(f, "\n\n  ");
+	wrap(f, cmd->help, 2, 2);
 	if (n > 0) {
 		for (size_t i = 0; i < n; i++)
 			if (strlen(cmd->params[i].tag) + 2 > tagw)
@@ -144,14 +176,21 @@ help_usage(FILE *f, const struct command *cmd)
 		fprintf(f, "\nParameters:\n\n  %-*sValue\n", (int)tagw, "Tag");
 		for (size_t i = 0; i < n; i++) {
 			const struct param *p = &cmd->params[i];
-			fprintf(f, "  %-*s-%s", (int)tagw, p->tag, p->help);
-			if (p->flags & P_REQ)
-				fprintf(f, " Required.");
-			if (p->def != NULL && p->type != PT_KEYWORD)
-				fprintf(f, " Default: %s.", p->def);
-			if (p->type == PT_INT)
-				fprintf(f, " Range: %ld-%ld.", p->min, p->max);
-			fprintf(f, "\n");
+			char text[2048];
+			int used = snprintf(text, sizeof(text), "-%s", p->help);
+			if (used > 0 && (p->flags & P_REQ))
+				used += snprintf(text + used,
+						 sizeof(text) - (size_t)used,
+						 " Required.");
+			if (used > 0 && p->def != NULL && p->type != PT_KEYWORD)
+				used += snprintf(text + used,
+						 sizeof(text) - (size_t)used,
+						 " Default: %s.", p->def);
+			if (used > 0 && p->type == PT_INT)
+				snprintf(text + used, sizeof(text) - (size_t)used,
+					 " Range: %ld-%ld.", p->min, p->max);
+			fprintf(f, "  %-*s", (int)tagw, p->tag);
+			wrap(f, text, 2 + tagw, 3 + tagw);
 		}
 	}
 	if (cmd->remarks != NULL) {
@@ -160,7 +199,10 @@ help_usage(FILE *f, const struct command *cmd)
 		fprintf(f, "\nRemarks:\n");
 		while (*r != '\0') {
 			size_t l = strcspn(r, "\n");
-			fprintf(f, "  %d. %.*s\n", k++, (int)l, r);
+			char item[2048];
+			snprintf(item, sizeof(item), "%.*s", (int)l, r);
+			fprintf(f, "  %d. ", k++);
+			wrap(f, item, 5, 5);
 			r += l;
 			if (*r == '\n')
 				r++;

@@ -215,6 +215,9 @@ main(int argc, char **argv)
 		sh.interactive = true;
 		repl_run(&sh);
 	}
+	/* A script that failed somewhere and then ran exit still failed. */
+	if (sh.failures > 0)
+		failed = true;
 	if (shell_finish(&sh) < 0)
 		failed = true;
 	return failed ? EXIT_FAILED : 0;

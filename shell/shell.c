@@ -401,6 +401,7 @@ shell_run_file(struct shell *sh, FILE *f, const char *name)
 			break;
 		}
 		if (st == CMD_ERROR) {
+			sh->failures++;
 			result = CMD_ERROR;
 			if (sh->stop_on_error)
 				break;

@@ -46,6 +46,7 @@ struct shell {
 	bool interactive;
 	bool stop_on_error;
 	bool exiting;		/* exit, quit or bye was run */
+	unsigned long failures;	/* script lines that failed, all files */
 	bool error_reported;	/* the current line printed an error */
 };
 

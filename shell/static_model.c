@@ -32,6 +32,16 @@ static_verbose(const struct args *a)
 	return level != NULL && level->num == 1;
 }
 
+/*
+ * Tables keep to the columns people scan (name, state, settings); the
+ * identifying details (GUID, store, time) are in list and JSON output.
+ */
+static bool
+details(const struct out *o)
+{
+	return out_format_of(o) != OUT_TABLE;
+}
+
 static void
 field_time(struct out *o, int64_t t)
 {
@@ -74,9 +84,11 @@ model_filteraction(struct out *o, const struct store_filteraction *fa)
 	upper(action, sizeof(action), static_action_name(fa->action));
 	out_object(o);
 	out_str(o, "name", "FilterAction Name", fa->name);
-	field_text(o, "description", "Description", fa->description);
-	out_str(o, "guid", "GUID", fa->guid);
-	field_time(o, fa->modified);
+	if (details(o)) {
+		field_text(o, "description", "Description", fa->description);
+		out_str(o, "guid", "GUID", fa->guid);
+		field_time(o, fa->modified);
+	}
 	out_str(o, "action", "Action", action);
 	out_bool(o, "qmpfs", "QMPFS", fa->qmpfs);
 	out_bool(o, "inpass", "Inbound Passthru", fa->inpass);
@@ -159,8 +171,10 @@ model_filterlist(struct out *o, struct store *st,
 	out_object(o);
 	out_str(o, "name", "FilterList Name", fl->name);
 	field_text(o, "description", "Description", fl->description);
-	out_str(o, "guid", "GUID", fl->guid);
-	field_time(o, fl->modified);
+	if (details(o)) {
+		out_str(o, "guid", "GUID", fl->guid);
+		field_time(o, fl->modified);
+	}
 	out_int(o, "filters", "No. of Filters", fl->nfilters);
 	if (verbose) {
 		struct store_filter *f = NULL;
@@ -214,9 +228,11 @@ model_rule(struct out *o, struct store *st, const struct store_rule *r,
 	out_str(o, "name", "Rule Name",
 		r->is_default ? "Default Response Rule" : r->name);
 	out_int(o, "id", "Rule ID", r->id);
-	field_text(o, "description", "Description", r->description);
-	out_str(o, "guid", "GUID", r->guid);
-	field_time(o, r->modified);
+	if (details(o)) {
+		field_text(o, "description", "Description", r->description);
+		out_str(o, "guid", "GUID", r->guid);
+		field_time(o, r->modified);
+	}
 	out_bool(o, "activated", "Activated", r->activate);
 	out_bool(o, "tunnel_rule", "Tunnel Rule", r->tunnel[0] != '\0');
 	field_text(o, "tunnel", "Tunnel End Point", r->tunnel);
@@ -256,24 +272,24 @@ model_policy(struct out *o, struct store *st, const struct store_policy *p,
 {
 	out_object(o);
 	out_str(o, "name", "Policy Name", p->name);
-	field_text(o, "description", "Description", p->description);
-	out_str(o, "guid", "GUID", p->guid);
-	out_str(o, "store", "Store",
-		store_get_location(st) == STORE_LOC_PERSISTENT
-			? "Persistent Store"
-			: "Local Store");
-	field_time(o, p->modified);
+	if (details(o)) {
+		field_text(o, "description", "Description", p->description);
+		out_str(o, "guid", "GUID", p->guid);
+		out_str(o, "store", "Store",
+			store_get_location(st) == STORE_LOC_PERSISTENT
+				? "Persistent Store"
+				: "Local Store");
+		field_time(o, p->modified);
+	}
 	out_bool(o, "assigned", "Assigned", p->assigned);
 	out_bool(o, "mmpfs", "Master PFS", p->mmpfs);
-	out_int(o, "pollinginterval", "Polling Interval (min)",
-		p->pollinginterval);
-	out_int(o, "mmlifetime", "Main Mode Lifetime (min)", p->mmlifetime);
-	out_int(o, "qmpermm", "Quick Modes per Main Mode", p->qmpermm);
-	out_str(o, "mmsecmethods", "Main Mode Security Methods",
-		p->mmsecmethods);
+	out_int(o, "pollinginterval", "Polling (min)", p->pollinginterval);
+	out_int(o, "mmlifetime", "MM Lifetime (min)", p->mmlifetime);
+	out_int(o, "qmpermm", "QM per MM", p->qmpermm);
 	out_bool(o, "activatedefaultrule", "Default Response Rule",
 		 p->activatedefaultrule);
 	out_int(o, "rules", "No. of Rules", p->nrules);
+	out_str(o, "mmsecmethods", "MM Security Methods", p->mmsecmethods);
 	if (depth > 0) {
 		struct store_rule *r = NULL;
 		size_t n = 0;

@@ -351,7 +351,7 @@ static const struct param set_defaultrule_params[] = {
 static const struct param delete_rule_params[] = {
 	{.tag = "name", .type = PT_NAME, .flags = P_REQ | P_POS, .alt = 1,
 	 .obj = OBJ_RULE, .help = "Name of the rule."},
-	{.tag = "id", .type = PT_INT, .flags = P_REQ, .alt = 1, .min = 1,
+	{.tag = "id", .type = PT_INT, .flags = P_REQ, .alt = 1, .min = 0,
 	 .max = 2147483647, .help = "Id of the rule."},
 	{.tag = "all", .type = PT_KEYWORD, .flags = P_REQ, .alt = 1,
 	 .help = "Every rule of the policy but the default response rule."},

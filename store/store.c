@@ -2434,7 +2434,8 @@ store_rule_list_using(struct store *st, const char *filterlist,
 		return rc;
 	rc = prep(st, &s,
 		  RULE_SELECT " WHERE p.location = ?1"
-			      " AND ((?2 IS NOT NULL AND fl.name = ?2)"
+			      " AND ((?2 IS NULL AND ?3 IS NULL)"
+			      " OR (?2 IS NOT NULL AND fl.name = ?2)"
 			      " OR (?3 IS NOT NULL AND fa.name = ?3))"
 			      " ORDER BY p.name COLLATE NOCASE, p.name,"
 			      " r.rule_no");

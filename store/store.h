@@ -304,7 +304,8 @@ int store_rule_list(struct store *st, const char *policy,
 		    struct store_rule **out, size_t *n);
 /*
  * Rules of the location that use the filter list or the filter action
- * (either may be NULL; both NULL gives none), by policy name then id.
+ * (either may be NULL; both NULL gives every rule of the location,
+ * default rules included), by policy name then id.
  */
 int store_rule_list_using(struct store *st, const char *filterlist,
 			  const char *filteraction, struct store_rule **out,

@@ -14,10 +14,8 @@ failures=0
 
 "$ipsecsh" --store "$store" -f "$here/full.netsh" || { echo "FAIL: fill"; exit 1; }
 printf '# not an export\nadd policy name=Evil\n' > "$work/broken.ipsec"
-"$ipsecsh" --store "$store" ipsec static exportpolicy file="$work/good.ipsec"
-# An export whose last line is damaged: the earlier lines must not land.
-{ cat "$work/good.ipsec" | sed 's/name=Server/name=Server2/; s/policy=Server /policy=Server2 /; s/name=Web /name=Web2 /; s/filterlist=Web /filterlist=Web2 /'
-  echo 'add policy name=Late mmlifetime=99999'; } > "$work/late-error.ipsec"
+# An export whose last line is bad: the lines before it must not land.
+printf '# ipsecsh policy export 1\nadd filterlist name=Fresh\nadd policy name=Late mmlifetime=99999\n' > "$work/late-error.ipsec"
 
 # Each case: expected message fragment, then the command words.
 check() {
@@ -63,14 +61,14 @@ check 'needs an authentication method' $S add rule name=R policy=Server filterli
 check 'Kerberos authentication is not available' $S add rule name=R policy=Server filterlist=Empty filteraction=Secure kerberos=yes
 check 'cannot be deleted' $S delete rule id=0 policy=Server
 check 'One or more essential parameters were not entered' $S add filter filterlist=Web srcaddr=any
-check 'DH group' $S add policy name=X mmsec="AES128-SHA256-7"
+check 'unknown Diffie-Hellman group "7"' $S add policy name=X mmsec="AES128-SHA256-7"
 check 'ESP[None,None]' $S add filteraction name=X qmsec="ESP[None,None]"
 check 'needs protocol=TCP or protocol=UDP' $S add filter filterlist=Web srcaddr=any dstaddr=me dstport=80
 check 'srcmask' $S add filter filterlist=Web srcaddr=10.0.0.1-10.0.0.5 srcmask=24 dstaddr=me
 check 'different IP versions' $S add filter filterlist=Web srcaddr=10.0.0.1 dstaddr=2001:db8::1
 check 'no domain store is configured' $S set store location=domain
 check 'The following command was not found' $S frobnicate all
-check 'is not closed' $S add policy name="unterminated
+check 'is not closed' $S add policy 'name="unterminated'
 check 'already has this filter' $S add filter filterlist=Web srcaddr=any dstaddr=me protocol=TCP dstport=80
 check 'give only one of' $S delete policy name=Server all
 check 'was given more than once' $S add policy name=X name=Y

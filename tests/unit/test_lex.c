@@ -118,7 +118,7 @@ test_lex_errors(void **state)
 	assert_int_equal(lex_line("add \"open", &tk, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not closed"));
 	assert_int_equal(lex_line("x name=\"open", &tk, err, sizeof(err)), -1);
-	assert_int_equal(lex_line("x =value", &tk, err, sizeof(err)), -1);
+	assert_int_equal(lex_line("=value", &tk, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "without a tag"));
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';

@@ -941,9 +941,28 @@ test_in_use_not_deletable(void **state)
 			 0);
 	assert_int_equal(n, 2);
 	store_list_free(list, n, sizeof(*list));
+	/* Both NULL: every rule of the location, default rules too. */
 	assert_int_equal(store_rule_list_using(f->st, NULL, NULL, &list, &n),
 			 0);
-	assert_int_equal(n, 0);
+	{
+		struct store_policy *pl = NULL;
+		size_t np = 0, total = 0, defaults = 0;
+		assert_int_equal(store_policy_list(f->st, &pl, &np), 0);
+		for (size_t i = 0; i < np; i++) {
+			struct store_rule *r = NULL;
+			size_t m = 0;
+			assert_int_equal(store_rule_list(f->st, pl[i].name, &r,
+							 &m),
+					 0);
+			total += m;
+			store_list_free(r, m, sizeof(*r));
+		}
+		for (size_t i = 0; i < n; i++)
+			defaults += list[i].is_default;
+		assert_int_equal(n, total);
+		assert_int_equal(defaults, np);
+		store_list_free(pl, np, sizeof(*pl));
+	}
 	store_list_free(list, n, sizeof(*list));
 	assert_int_equal(store_rule_list_using(f->st, "Nope", NULL, &list, &n),
 			 0);
