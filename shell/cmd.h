@@ -103,6 +103,7 @@ enum cmd_flag {
 	CMD_STORE = 1 << 1,   /* needs the store open */
 	CMD_SERVICE = 1 << 2, /* runs in the service (dynamic context) */
 	CMD_HIDDEN = 1 << 3,  /* works, not listed */
+	CMD_CHANGES = 1 << 4, /* changes live state: root or the admin group */
 };
 
 struct command {

@@ -17,6 +17,8 @@
 #define SHELL_STACK_MAX 32
 #define SHELL_EXEC_DEPTH_MAX 8
 
+struct live;
+
 struct alias {
 	char *name;
 	char *words;
@@ -34,6 +36,9 @@ struct shell {
 	struct store *store;	/* opened on first use */
 	enum store_location location;
 	char *socket_path;	/* control socket of the service */
+	/* Inside the service: its live state, which dynamic commands act
+	 * on.  NULL in the shell, which forwards them to the service. */
+	struct live *live;
 
 	FILE *out;
 	FILE *err;

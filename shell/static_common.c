@@ -98,17 +98,17 @@ static_find_filteraction(struct shell *sh, const struct args *a,
 }
 
 static int
-add_auth(struct shell *sh, const struct args *a, struct store_rule *r,
-	 enum store_auth_kind kind, const char *text)
+add_auth(struct shell *sh, const struct args *a, struct store_auth *auth,
+	 size_t *nauth, enum store_auth_kind kind, const char *text)
 {
 	struct store_auth *au;
 
-	if (r->nauth == STORE_AUTH_MAX) {
+	if (*nauth == STORE_AUTH_MAX) {
 		shell_err(sh, "%s: at most %d authentication methods.",
 			  a->cmd->name, STORE_AUTH_MAX);
 		return -1;
 	}
-	au = &r->auth[r->nauth];
+	au = &auth[*nauth];
 	memset(au, 0, sizeof(*au));
 	au->kind = kind;
 	if (kind == STORE_AUTH_ROOTCA) {
@@ -128,13 +128,13 @@ add_auth(struct shell *sh, const struct args *a, struct store_rule *r,
 			       "psk") < 0) {
 		return -1;
 	}
-	r->nauth++;
+	(*nauth)++;
 	return 0;
 }
 
 int
 static_collect_auth(struct shell *sh, const struct args *a,
-		    struct store_rule *r)
+		    struct store_auth *auth, size_t *nauth)
 {
 	const struct arg *kerb = arg_get(a, "kerberos");
 	const struct arg *psk = arg_get(a, "psk");
@@ -149,18 +149,19 @@ static_collect_auth(struct shell *sh, const struct args *a,
 	}
 	if (!psk->given && ca->count == 0)
 		return 0;
-	for (size_t i = 0; i < r->nauth; i++)
-		explicit_bzero(r->auth[i].value, sizeof(r->auth[i].value));
-	r->nauth = 0;
+	for (size_t i = 0; i < *nauth; i++)
+		explicit_bzero(auth[i].value, sizeof(auth[i].value));
+	*nauth = 0;
 	/* Merge psk and the rootca values by their place on the line. */
 	while (!psk_done || next_ca < ca->count) {
 		if (!psk_done &&
 		    (next_ca == ca->count || psk->order < ca->orders[next_ca])) {
-			if (add_auth(sh, a, r, STORE_AUTH_PSK, psk->text) < 0)
+			if (add_auth(sh, a, auth, nauth, STORE_AUTH_PSK,
+				     psk->text) < 0)
 				return -1;
 			psk_done = true;
 		} else {
-			if (add_auth(sh, a, r, STORE_AUTH_ROOTCA,
+			if (add_auth(sh, a, auth, nauth, STORE_AUTH_ROOTCA,
 				     ca->texts[next_ca]) < 0)
 				return -1;
 			next_ca++;
@@ -186,6 +187,55 @@ static_check_rule_auth(struct shell *sh, const struct args *a,
 	shell_err(sh, "%s: rule \"%s\" negotiates (filter action \"%s\") and "
 		      "needs an authentication method: psk= or rootca=.",
 		  a->cmd->name, r->name, fa.name);
+	return -1;
+}
+
+int
+static_endpoints(struct shell *sh, const struct args *a, const char *srcaddr,
+		 const char *dstaddr, bool defaults, char *srcmask,
+		 char *dstmask, size_t masklen)
+{
+	struct addr_spec src, dst;
+	char err[VOCAB_ERR_MAX];
+	const struct arg *v;
+	const char *name = a->cmd->name;
+
+	/* Canonical already; parse again for the kinds and families. */
+	if (vocab_addr_parse(srcaddr, &src, err, sizeof(err)) < 0 ||
+	    vocab_addr_parse(dstaddr, &dst, err, sizeof(err)) < 0)
+		goto bad;
+	if (vocab_addr_is_server(&src) && vocab_addr_is_server(&dst)) {
+		shell_err(sh, "%s: srcaddr and dstaddr cannot both be server "
+			      "types.", name);
+		return -1;
+	}
+	if ((vocab_addr_is_server(&src) && dst.kind != ADDR_ME) ||
+	    (vocab_addr_is_server(&dst) && src.kind != ADDR_ME)) {
+		shell_err(sh, "%s: a server type (%s) on one side needs me on "
+			      "the other.", name,
+			  vocab_addr_is_server(&src) ? srcaddr : dstaddr);
+		return -1;
+	}
+	if ((src.kind == ADDR_IP || src.kind == ADDR_RANGE) &&
+	    (dst.kind == ADDR_IP || dst.kind == ADDR_RANGE) &&
+	    src.lo.family != dst.lo.family) {
+		shell_err(sh, "%s: srcaddr %s and dstaddr %s are of different "
+			      "IP versions.", name, srcaddr, dstaddr);
+		return -1;
+	}
+	v = arg_get(a, "srcmask");
+	if ((defaults || v->given) &&
+	    vocab_mask_canon(&src, v->text, "srcmask", srcmask, masklen, err,
+			     sizeof(err)) < 0)
+		goto bad;
+	v = arg_get(a, "dstmask");
+	if ((defaults || v->given) &&
+	    vocab_mask_canon(&dst, v->text, "dstmask", dstmask, masklen, err,
+			     sizeof(err)) < 0)
+		goto bad;
+	return 0;
+bad:
+	shell_err(sh, "%s: %s", name, err);
 	return -1;
 }
 

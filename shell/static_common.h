@@ -26,16 +26,26 @@ int static_find_filteraction(struct shell *sh, const struct args *a,
 			     struct store_filteraction *out);
 
 /*
- * Fills r->auth from psk= and rootca= in the order they were given.
- * Returns 1 if any was given (the list replaced), 0 if none, -1 after an
- * error (kerberos=yes, too many).
+ * Fills auth[] from psk= and rootca= in the order they were given.
+ * Returns 1 if any was given (the list replaced, *nauth set), 0 if none
+ * (auth untouched), -1 after an error (kerberos=yes, too many).
  */
 int static_collect_auth(struct shell *sh, const struct args *a,
-			struct store_rule *r);
+			struct store_auth *auth, size_t *nauth);
 
 /* A rule that negotiates needs an authentication method. */
 int static_check_rule_auth(struct shell *sh, const struct args *a,
 			   const struct store_rule *r);
+
+/*
+ * Checks a filter's two ends together (a server type needs me opposite,
+ * both ends of one IP version) and canonicalises srcmask= and dstmask=
+ * against them.  With defaults, an omitted mask gets its default;
+ * otherwise it is left as it is.
+ */
+int static_endpoints(struct shell *sh, const struct args *a,
+		     const char *srcaddr, const char *dstaddr, bool defaults,
+		     char *srcmask, char *dstmask, size_t masklen);
 
 /* tunnel= text to the stored form: "" for none, else canonical IP/DNS. */
 int static_tunnel(struct shell *sh, const struct args *a, const char *text,

@@ -146,19 +146,16 @@ static_show_filterlist(struct shell *sh, const struct args *a)
 
 /*
  * Fills the address, mask, protocol and port fields of f from the
- * arguments, checking them together: masks against their addresses,
- * ports against the protocol, server types against "me", and one IP
- * version on both sides.  When for_match, only given fields are set and
+ * arguments, checking them together (static_endpoints, and ports against
+ * the protocol).  With m (delete filter), only given fields are set and
  * m says which.
  */
 static int
 filter_fields(struct shell *sh, const struct args *a, struct store_filter *f,
 	      struct store_filter_match *m)
 {
-	struct addr_spec src, dst;
 	char err[VOCAB_ERR_MAX];
 	const struct arg *v;
-	const char *name = a->cmd->name;
 
 	if (static_copy(sh, a, f->filterlist, sizeof(f->filterlist),
 			arg_text(a, "filterlist"), "filterlist") < 0 ||
@@ -167,41 +164,9 @@ filter_fields(struct shell *sh, const struct args *a, struct store_filter *f,
 	    static_copy(sh, a, f->dstaddr, sizeof(f->dstaddr),
 			arg_text(a, "dstaddr"), "dstaddr") < 0)
 		return -1;
-	/* Canonical already; parse again for the kinds and families. */
-	if (vocab_addr_parse(f->srcaddr, &src, err, sizeof(err)) < 0 ||
-	    vocab_addr_parse(f->dstaddr, &dst, err, sizeof(err)) < 0) {
-		shell_err(sh, "%s: %s", name, err);
+	if (static_endpoints(sh, a, f->srcaddr, f->dstaddr, m == NULL,
+			     f->srcmask, f->dstmask, sizeof(f->srcmask)) < 0)
 		return -1;
-	}
-	if (vocab_addr_is_server(&src) && vocab_addr_is_server(&dst)) {
-		shell_err(sh, "%s: srcaddr and dstaddr cannot both be server "
-			      "types.", name);
-		return -1;
-	}
-	if ((vocab_addr_is_server(&src) && dst.kind != ADDR_ME) ||
-	    (vocab_addr_is_server(&dst) && src.kind != ADDR_ME)) {
-		shell_err(sh, "%s: a server type (%s) on one side needs me on "
-			      "the other.", name,
-			  vocab_addr_is_server(&src) ? f->srcaddr : f->dstaddr);
-		return -1;
-	}
-	if ((src.kind == ADDR_IP || src.kind == ADDR_RANGE) &&
-	    (dst.kind == ADDR_IP || dst.kind == ADDR_RANGE) &&
-	    src.lo.family != dst.lo.family) {
-		shell_err(sh, "%s: srcaddr %s and dstaddr %s are of different "
-			      "IP versions.", name, f->srcaddr, f->dstaddr);
-		return -1;
-	}
-	v = arg_get(a, "srcmask");
-	if ((m == NULL || v->given) &&
-	    vocab_mask_canon(&src, v->text, "srcmask", f->srcmask,
-			     sizeof(f->srcmask), err, sizeof(err)) < 0)
-		goto bad;
-	v = arg_get(a, "dstmask");
-	if ((m == NULL || v->given) &&
-	    vocab_mask_canon(&dst, v->text, "dstmask", f->dstmask,
-			     sizeof(f->dstmask), err, sizeof(err)) < 0)
-		goto bad;
 	if ((v = arg_get(a, "protocol"))->text != NULL)
 		f->protocol = (int)v->num;
 	if ((v = arg_get(a, "mirrored"))->text != NULL)
@@ -219,12 +184,10 @@ filter_fields(struct shell *sh, const struct args *a, struct store_filter *f,
 		m->dstport = arg_given(a, "dstport");
 	} else if (vocab_ports_check(f->protocol, f->srcport, f->dstport, err,
 				     sizeof(err)) < 0) {
-		goto bad;
+		shell_err(sh, "%s: %s", a->cmd->name, err);
+		return -1;
 	}
 	return 0;
-bad:
-	shell_err(sh, "%s: %s", name, err);
-	return -1;
 }
 
 static bool

@@ -33,7 +33,7 @@ apply_rule(struct shell *sh, const struct args *a, struct store_rule *r)
 		r->conntype = (enum store_conntype)v->num;
 	if ((v = arg_get(a, "activate"))->text != NULL)
 		r->activate = v->num != 0;
-	if (static_collect_auth(sh, a, r) < 0)
+	if (static_collect_auth(sh, a, r->auth, &r->nauth) < 0)
 		return -1;
 	return 0;
 }
@@ -167,7 +167,7 @@ static_set_defaultrule(struct shell *sh, const struct args *a)
 	    static_copy(sh, a, r->qmsecmethods, sizeof(r->qmsecmethods),
 			v->text, "qmsecmethods") < 0)
 		goto out;
-	if (static_collect_auth(sh, a, r) < 0)
+	if (static_collect_auth(sh, a, r->auth, &r->nauth) < 0)
 		goto out;
 	if (store_rule_update(sh->store, r) < 0) {
 		shell_store_error(sh);
