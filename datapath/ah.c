@@ -40,7 +40,8 @@ ah_len(const struct dp_sa *sa, int family)
 }
 
 /* Mutable fields, saved so they can be zeroed for the ICV and put back. */
-struct mutable {
+struct mutable
+{
 	uint8_t b[4];
 };
 
@@ -48,22 +49,21 @@ static void
 mutable_zero(uint8_t *h, int family, struct mutable *m)
 {
 	if (family == AF_INET) {
-		m->b[0] = h[1];		/* TOS */
-		m->b[1] = h[6];		/* flags, fragment offset */
+		m->b[0] = h[1]; /* TOS */
+		m->b[1] = h[6]; /* flags, fragment offset */
 		m->b[2] = h[7];
-		m->b[3] = h[8];		/* TTL */
+		m->b[3] = h[8]; /* TTL */
 		h[1] = h[6] = h[7] = h[8] = 0;
-		h[10] = h[11] = 0;	/* checksum: recomputed after */
+		h[10] = h[11] = 0; /* checksum: recomputed after */
 	} else {
-		memcpy(m->b, h, 4);	/* version, class, flow label */
+		memcpy(m->b, h, 4); /* version, class, flow label */
 		h[0] = 0x60;
 		h[1] = h[2] = h[3] = 0;
 	}
 }
 
 static void
-mutable_restore(uint8_t *h, int family, const struct mutable *m,
-		uint8_t hlim)
+mutable_restore(uint8_t *h, int family, const struct mutable *m, uint8_t hlim)
 {
 	if (family == AF_INET) {
 		h[1] = m->b[0];
@@ -117,8 +117,7 @@ dp_ah_encap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt)
 	}
 	pkt->len = f.len;
 	ihl = f.src.family == AF_INET ? IP4_HLEN : IP6_HLEN;
-	if (f.l3len != ihl ||
-	    (sa->mode == DP_MODE_TRANSPORT && f.frag))
+	if (f.l3len != ihl || (sa->mode == DP_MODE_TRANSPORT && f.frag))
 		return DP_ERR_INVAL;
 	if (dp_sa_hard_expired(sa) || (seq = sa_next_seq(sa)) == 0 ||
 	    sa_account(sa, f.len) < 0) {
@@ -132,8 +131,8 @@ dp_ah_encap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt)
 		pkt_pull(pkt, (uint32_t)ihl);
 	} else {
 		family = sa->tun_src.family;
-		nh = f.src.family == AF_INET ? IPPROTO_NUM_IPV4 :
-					       IPPROTO_NUM_IPV6;
+		nh = f.src.family == AF_INET ? IPPROTO_NUM_IPV4
+		                             : IPPROTO_NUM_IPV6;
 	}
 	if (sa->proto == DP_PROTO_AH_ESP) {
 		rc = esp_seal(sa, slot, pkt, nh, seq, NULL);
@@ -172,21 +171,20 @@ dp_ah_encap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt)
 	} else {
 		/* RFC 4301 §5.1.2.1: copy DSCP/ECN and DF from the inner
 		 * header. */
-		uint8_t tos = f.src.family == AF_INET ?
-				      ih[1] :
-				      (uint8_t)(rd16(ih) >> 4);
-		uint16_t df = f.src.family == AF_INET ?
-				      (uint16_t)(rd16(ih + 6) & 0x4000) :
-				      0;
+		uint8_t tos =
+		    f.src.family == AF_INET ? ih[1] : (uint8_t)(rd16(ih) >> 4);
+		uint16_t df = f.src.family == AF_INET
+		                  ? (uint16_t)(rd16(ih + 6) & 0x4000)
+		                  : 0;
 
 		if (family == AF_INET)
 			ip4_build(h, tos, (uint16_t)pkt->len,
-				  (uint16_t)(seq | 1), df, 64, IPPROTO_NUM_AH,
-				  sa->tun_src.bytes, sa->tun_dst.bytes);
+			          (uint16_t)(seq | 1), df, 64, IPPROTO_NUM_AH,
+			          sa->tun_src.bytes, sa->tun_dst.bytes);
 		else
 			ip6_build(h, (uint32_t)tos << 20,
-				  (uint16_t)(pkt->len - hl), IPPROTO_NUM_AH, 64,
-				  sa->tun_src.bytes, sa->tun_dst.bytes);
+			          (uint16_t)(pkt->len - hl), IPPROTO_NUM_AH, 64,
+			          sa->tun_src.bytes, sa->tun_dst.bytes);
 	}
 	if (family == AF_INET)
 		ip4_set_csum(h, IP4_HLEN);
@@ -201,7 +199,7 @@ dp_ah_encap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt)
  * pkt->len is trimmed to the datagram.  -1: malformed or not AH. */
 static int
 ah_outer(struct dp_pkt *pkt, int *family, size_t *hl, struct dp_addr *src,
-	 struct dp_addr *dst)
+         struct dp_addr *dst)
 {
 	const uint8_t *p = dp_pkt_data(pkt);
 	size_t len = pkt->len;
@@ -360,7 +358,7 @@ dp_ah_input(struct dp_worker *w, struct dp_sadb *db, struct dp_pkt *pkt)
 		return DP_ERR_MALFORMED;
 	}
 	sa = dp_sadb_lookup(db, rd32(dp_pkt_data(pkt) + hl + 4), DP_PROTO_AH,
-			    DP_DIR_IN, &w->stats);
+	                    DP_DIR_IN, &w->stats);
 	if (sa == NULL)
 		return DP_ERR_BAD_SPI;
 	rc = dp_ah_decap(w, sa, pkt);

@@ -42,21 +42,21 @@
 /* ---- results ------------------------------------------------------ */
 
 /* Every public function that can fail returns one of these (0 = ok). */
-#define DP_RESULTS(X)                                                     \
-	X(DP_OK, "ok")                                                    \
-	X(DP_ERR_INVAL, "invalid argument")                               \
-	X(DP_ERR_NOMEM, "out of memory")                                  \
-	X(DP_ERR_CRYPTO, "crypto library failure")                        \
-	X(DP_ERR_NOSPACE, "not enough head- or tailroom in the buffer")   \
-	X(DP_ERR_MALFORMED, "malformed packet")                           \
-	X(DP_ERR_BAD_SPI, "no SA for this SPI")                           \
-	X(DP_ERR_REPLAY, "replayed or too old sequence number")           \
-	X(DP_ERR_AUTH, "integrity check failed")                          \
-	X(DP_ERR_DECRYPT, "payload could not be decrypted")               \
-	X(DP_ERR_DUMMY, "dummy packet (next header 59), discarded")       \
-	X(DP_ERR_SELECTOR, "inner packet outside the SA's selectors")     \
-	X(DP_ERR_EXPIRED, "SA expired")                                   \
-	X(DP_ERR_EXISTS, "an SA with this SPI already exists")            \
+#define DP_RESULTS(X)                                                          \
+	X(DP_OK, "ok")                                                         \
+	X(DP_ERR_INVAL, "invalid argument")                                    \
+	X(DP_ERR_NOMEM, "out of memory")                                       \
+	X(DP_ERR_CRYPTO, "crypto library failure")                             \
+	X(DP_ERR_NOSPACE, "not enough head- or tailroom in the buffer")        \
+	X(DP_ERR_MALFORMED, "malformed packet")                                \
+	X(DP_ERR_BAD_SPI, "no SA for this SPI")                                \
+	X(DP_ERR_REPLAY, "replayed or too old sequence number")                \
+	X(DP_ERR_AUTH, "integrity check failed")                               \
+	X(DP_ERR_DECRYPT, "payload could not be decrypted")                    \
+	X(DP_ERR_DUMMY, "dummy packet (next header 59), discarded")            \
+	X(DP_ERR_SELECTOR, "inner packet outside the SA's selectors")          \
+	X(DP_ERR_EXPIRED, "SA expired")                                        \
+	X(DP_ERR_EXISTS, "an SA with this SPI already exists")                 \
 	X(DP_ERR_NOT_FOUND, "no such SA")
 
 #define DP_X_ENUM(id, text) id,
@@ -94,31 +94,31 @@ const char *dp_result_str(enum dp_result r);
  *   expired                        packet refused by an expired SA
  *   pending_key_ops, offloaded_*   moved by the engine / always 0 here
  */
-#define DP_STATS(X)                                                       \
-	X(active_sa, "Active Associations", 1)                            \
-	X(offloaded_sa, "Offloaded Security Associations", 1)             \
-	X(pending_key_ops, "Pending Key Operations", 1)                   \
-	X(key_additions, "Key Additions", 1)                              \
-	X(key_deletions, "Key Deletions", 1)                              \
-	X(rekeys, "Rekeys", 1)                                            \
-	X(active_tunnels, "Active Tunnels", 1)                            \
-	X(bad_spi, "Bad SPI Packets", 1)                                  \
-	X(not_decrypted, "Packets Not Decrypted", 1)                      \
-	X(not_authenticated, "Packets Not Authenticated", 1)              \
-	X(replay, "Packets With Replay Detection", 1)                     \
-	X(conf_bytes_sent, "Confidential Bytes Sent", 1)                  \
-	X(conf_bytes_recv, "Confidential Bytes Received", 1)              \
-	X(auth_bytes_sent, "Authenticated Bytes Sent", 1)                 \
-	X(auth_bytes_recv, "Authenticated Bytes Received", 1)             \
-	X(transport_bytes_sent, "Transport Bytes Sent", 1)                \
-	X(transport_bytes_recv, "Transport Bytes Received", 1)            \
-	X(tunnel_bytes_sent, "Bytes Sent In Tunnels", 1)                  \
-	X(tunnel_bytes_recv, "Bytes Received In Tunnels", 1)              \
-	X(offloaded_bytes_sent, "Offloaded Bytes Sent", 1)                \
-	X(offloaded_bytes_recv, "Offloaded Bytes Received", 1)            \
-	X(malformed, "Malformed Packets", 0)                              \
-	X(dummy, "Dummy Packets Discarded", 0)                            \
-	X(selector, "Packets Outside SA Selectors", 0)                    \
+#define DP_STATS(X)                                                            \
+	X(active_sa, "Active Associations", 1)                                 \
+	X(offloaded_sa, "Offloaded Security Associations", 1)                  \
+	X(pending_key_ops, "Pending Key Operations", 1)                        \
+	X(key_additions, "Key Additions", 1)                                   \
+	X(key_deletions, "Key Deletions", 1)                                   \
+	X(rekeys, "Rekeys", 1)                                                 \
+	X(active_tunnels, "Active Tunnels", 1)                                 \
+	X(bad_spi, "Bad SPI Packets", 1)                                       \
+	X(not_decrypted, "Packets Not Decrypted", 1)                           \
+	X(not_authenticated, "Packets Not Authenticated", 1)                   \
+	X(replay, "Packets With Replay Detection", 1)                          \
+	X(conf_bytes_sent, "Confidential Bytes Sent", 1)                       \
+	X(conf_bytes_recv, "Confidential Bytes Received", 1)                   \
+	X(auth_bytes_sent, "Authenticated Bytes Sent", 1)                      \
+	X(auth_bytes_recv, "Authenticated Bytes Received", 1)                  \
+	X(transport_bytes_sent, "Transport Bytes Sent", 1)                     \
+	X(transport_bytes_recv, "Transport Bytes Received", 1)                 \
+	X(tunnel_bytes_sent, "Bytes Sent In Tunnels", 1)                       \
+	X(tunnel_bytes_recv, "Bytes Received In Tunnels", 1)                   \
+	X(offloaded_bytes_sent, "Offloaded Bytes Sent", 1)                     \
+	X(offloaded_bytes_recv, "Offloaded Bytes Received", 1)                 \
+	X(malformed, "Malformed Packets", 0)                                   \
+	X(dummy, "Dummy Packets Discarded", 0)                                 \
+	X(selector, "Packets Outside SA Selectors", 0)                         \
 	X(expired, "Packets Refused By Expired SAs", 0)
 
 #define DP_X_FIELD(id, label, netsh) uint64_t id;
@@ -130,9 +130,9 @@ struct dp_stats {
 enum dp_stat_index { DP_STATS(DP_X_INDEX) DP_STAT_COUNT };
 
 struct dp_stat_desc {
-	const char *label;	/* netsh spelling, e.g. "Bad SPI Packets" */
-	size_t offset;		/* offsetof(struct dp_stats, field) */
-	bool netsh;		/* part of netsh's list */
+	const char *label; /* netsh spelling, e.g. "Bad SPI Packets" */
+	size_t offset;     /* offsetof(struct dp_stats, field) */
+	bool netsh;        /* part of netsh's list */
 };
 extern const struct dp_stat_desc dp_stat_descs[DP_STAT_COUNT];
 
@@ -144,19 +144,19 @@ void dp_stats_accumulate(struct dp_stats *sum, const struct dp_stats *s);
 /* ---- addresses, flows, selectors ----------------------------------- */
 
 struct dp_addr {
-	int family;		/* AF_INET, AF_INET6, or 0 = any (selectors) */
-	uint8_t bytes[16];	/* network order; IPv4 in the first 4 */
+	int family;        /* AF_INET, AF_INET6, or 0 = any (selectors) */
+	uint8_t bytes[16]; /* network order; IPv4 in the first 4 */
 };
 
 /* The 5-tuple and layout of one IP packet. */
 struct dp_flow {
 	struct dp_addr src, dst;
-	uint8_t proto;		/* upper-layer protocol (after IPv6 ext hdrs) */
-	uint16_t sport, dport;	/* TCP/UDP/SCTP, first fragment; else 0 */
-	uint16_t l3len;		/* IP header (+ IPv6 extension headers) */
-	uint16_t iphlen;	/* fixed IP header incl. IPv4 options */
-	uint32_t len;		/* datagram length from the header */
-	bool frag;		/* a fragment (any) */
+	uint8_t proto;         /* upper-layer protocol (after IPv6 ext hdrs) */
+	uint16_t sport, dport; /* TCP/UDP/SCTP, first fragment; else 0 */
+	uint16_t l3len;        /* IP header (+ IPv6 extension headers) */
+	uint16_t iphlen;       /* fixed IP header incl. IPv4 options */
+	uint32_t len;          /* datagram length from the header */
+	bool frag;             /* a fragment (any) */
 };
 
 /*
@@ -165,8 +165,7 @@ struct dp_flow {
  * length are allowed and ignored).  IPv6 extension headers are walked (at
  * most 8).  DP_ERR_MALFORMED on any inconsistency.
  */
-enum dp_result dp_flow_parse(const uint8_t *p, size_t len,
-			     struct dp_flow *out);
+enum dp_result dp_flow_parse(const uint8_t *p, size_t len, struct dp_flow *out);
 
 /*
  * Packets an SA may carry, seen in the SA's direction (for an inbound SA
@@ -179,8 +178,7 @@ struct dp_selector {
 	uint8_t proto;
 	uint16_t sport, dport;
 };
-bool dp_selector_match(const struct dp_selector *sel,
-		       const struct dp_flow *f);
+bool dp_selector_match(const struct dp_selector *sel, const struct dp_flow *f);
 
 /* ---- packet buffers ------------------------------------------------ */
 
@@ -206,11 +204,11 @@ struct dp_pkt {
 	uint32_t size;
 	uint32_t off;
 	uint32_t len;
-	struct dp_pkt *next;	/* free list, or a batch of the owner's */
+	struct dp_pkt *next; /* free list, or a batch of the owner's */
 	struct dp_pool *pool;
 };
 
-/* count buffers of size bytes each (>= DP_PKT_HEADROOM + 
+/* count buffers of size bytes each (>= DP_PKT_HEADROOM +
  * DP_PKT_TAILROOM + 64), allocated once, 64-byte aligned. */
 struct dp_pool *dp_pool_new(unsigned count, uint32_t size);
 void dp_pool_free(struct dp_pool *pool);
@@ -238,36 +236,39 @@ int dp_pkt_set(struct dp_pkt *pkt, const void *data, size_t len);
 #define DP_DIRS(X) X(DP_DIR_IN, "in") X(DP_DIR_OUT, "out")
 enum dp_dir { DP_DIRS(DP_X_ENUM2) };
 
-#define DP_MODES(X) X(DP_MODE_TRANSPORT, "transport") X(DP_MODE_TUNNEL, "tunnel")
+#define DP_MODES(X)                                                            \
+	X(DP_MODE_TRANSPORT, "transport") X(DP_MODE_TUNNEL, "tunnel")
 enum dp_mode { DP_MODES(DP_X_ENUM2) };
 
 /* none: raw IP protocol 50/51; udp: ESP in UDP (RFC 3948). */
 #define DP_ENCAPS(X) X(DP_ENCAP_NONE, "none") X(DP_ENCAP_UDP, "udp")
 enum dp_encap { DP_ENCAPS(DP_X_ENUM2) };
 
-#define DP_PROTOS(X)                                                      \
-	X(DP_PROTO_ESP, "ESP") X(DP_PROTO_AH, "AH") X(DP_PROTO_AH_ESP, "AH+ESP")
+#define DP_PROTOS(X)                                                           \
+	X(DP_PROTO_ESP, "ESP")                                                 \
+	X(DP_PROTO_AH, "AH") X(DP_PROTO_AH_ESP, "AH+"                          \
+	                                        "ESP")
 enum dp_proto { DP_PROTOS(DP_X_ENUM2) };
 
 /* ESP ciphers.  GCM keys are followed by the 4-byte salt (RFC 4106 §8.1):
  * enc_key_len 20 / 36. */
-#define DP_ENCS(X)                                                        \
-	X(DP_ENC_NULL, "NULL")                                            \
-	X(DP_ENC_3DES_CBC, "3DES")                                        \
-	X(DP_ENC_AES128_CBC, "AES128")                                    \
-	X(DP_ENC_AES192_CBC, "AES192")                                    \
-	X(DP_ENC_AES256_CBC, "AES256")                                    \
-	X(DP_ENC_AES128_GCM, "AES128GCM")                                 \
+#define DP_ENCS(X)                                                             \
+	X(DP_ENC_NULL, "NULL")                                                 \
+	X(DP_ENC_3DES_CBC, "3DES")                                             \
+	X(DP_ENC_AES128_CBC, "AES128")                                         \
+	X(DP_ENC_AES192_CBC, "AES192")                                         \
+	X(DP_ENC_AES256_CBC, "AES256")                                         \
+	X(DP_ENC_AES128_GCM, "AES128GCM")                                      \
 	X(DP_ENC_AES256_GCM, "AES256GCM")
 enum dp_enc { DP_ENCS(DP_X_ENUM2) };
 
 /* Integrity for ESP or AH (ICV truncated as the RFCs say). */
-#define DP_AUTHS(X)                                                       \
-	X(DP_AUTH_NONE, "None")                                           \
-	X(DP_AUTH_HMAC_MD5_96, "MD5")                                     \
-	X(DP_AUTH_HMAC_SHA1_96, "SHA1")                                   \
-	X(DP_AUTH_HMAC_SHA256_128, "SHA256")                              \
-	X(DP_AUTH_HMAC_SHA384_192, "SHA384")                              \
+#define DP_AUTHS(X)                                                            \
+	X(DP_AUTH_NONE, "None")                                                \
+	X(DP_AUTH_HMAC_MD5_96, "MD5")                                          \
+	X(DP_AUTH_HMAC_SHA1_96, "SHA1")                                        \
+	X(DP_AUTH_HMAC_SHA256_128, "SHA256")                                   \
+	X(DP_AUTH_HMAC_SHA384_192, "SHA384")                                   \
 	X(DP_AUTH_HMAC_SHA512_256, "SHA512")
 enum dp_auth { DP_AUTHS(DP_X_ENUM2) };
 
@@ -293,17 +294,17 @@ struct dp_lifetime {
 #define DP_REPLAY_WINDOW_MAX 1984u
 
 struct dp_sa_params {
-	uint32_t spi;		/* ESP SPI; the AH SPI of an AH-only SA */
-	uint32_t ah_spi;	/* AH SPI of an AH+ESP bundle */
+	uint32_t spi;    /* ESP SPI; the AH SPI of an AH-only SA */
+	uint32_t ah_spi; /* AH SPI of an AH+ESP bundle */
 	enum dp_dir dir;
 	enum dp_mode mode;
 	enum dp_encap encap;
-	uint16_t encap_sport;	/* UDP ports for encap=udp, host order */
+	uint16_t encap_sport; /* UDP ports for encap=udp, host order */
 	uint16_t encap_dport;
 	enum dp_proto proto;
-	enum dp_enc enc;	/* ESP part */
+	enum dp_enc enc; /* ESP part */
 	enum dp_auth esp_auth;
-	enum dp_auth ah_auth;	/* AH part */
+	enum dp_auth ah_auth; /* AH part */
 	const uint8_t *enc_key;
 	size_t enc_key_len;
 	const uint8_t *esp_auth_key;
@@ -315,10 +316,10 @@ struct dp_sa_params {
 	 * the peer's for an inbound one).  Unused in transport mode. */
 	struct dp_addr tun_src, tun_dst;
 	struct dp_lifetime soft, hard;
-	uint32_t replay_window;	/* 0: DP_REPLAY_WINDOW_MAX */
-	bool no_replay;		/* disable anti-replay (manual keys only) */
-	unsigned nslots;	/* per-worker crypto contexts, >= 1 */
-	bool rekey;		/* replaces an SA being rekeyed (counts) */
+	uint32_t replay_window; /* 0: DP_REPLAY_WINDOW_MAX */
+	bool no_replay;         /* disable anti-replay (manual keys only) */
+	unsigned nslots;        /* per-worker crypto contexts, >= 1 */
+	bool rekey;             /* replaces an SA being rekeyed (counts) */
 };
 
 struct dp_sa;
@@ -347,8 +348,8 @@ struct dp_sa_info {
 	enum dp_enc enc;
 	enum dp_auth esp_auth, ah_auth;
 	uint64_t bytes, packets;
-	uint64_t seq;		/* outbound: last sequence number used;
-				 * inbound: highest one accepted */
+	uint64_t seq; /* outbound: last sequence number used;
+	               * inbound: highest one accepted */
 	bool soft_expired, hard_expired;
 };
 void dp_sa_info(const struct dp_sa *sa, struct dp_sa_info *out);
@@ -369,28 +370,29 @@ struct dp_sadb;
 struct dp_sadb *dp_sadb_new(unsigned nbuckets);
 /* Drops the database's references; SAs still held elsewhere live on. */
 void dp_sadb_free(struct dp_sadb *db);
-/* Takes a reference.  Indexed under its ESP SPI (proto ESP) or its AH SPI
- * (AH and AH+ESP).  DP_ERR_EXISTS if the key is taken. */
+/* Takes a reference; an SA is in at most one database.  Indexed under its ESP
+ * SPI (proto ESP) or its AH SPI (AH and AH+ESP).  DP_ERR_EXISTS if the key is
+ * taken. */
 enum dp_result dp_sadb_insert(struct dp_sadb *db, struct dp_sa *sa);
 /* proto: DP_PROTO_ESP or DP_PROTO_AH (an AH+ESP bundle is found by AH). */
 enum dp_result dp_sadb_remove(struct dp_sadb *db, uint32_t spi,
-			      enum dp_proto proto, enum dp_dir dir);
+                              enum dp_proto proto, enum dp_dir dir);
 /* A new reference, or NULL and st->bad_spi++ (st may be NULL). */
 struct dp_sa *dp_sadb_lookup(struct dp_sadb *db, uint32_t spi,
-			     enum dp_proto proto, enum dp_dir dir,
-			     struct dp_stats *st);
+                             enum dp_proto proto, enum dp_dir dir,
+                             struct dp_stats *st);
 unsigned dp_sadb_count(struct dp_sadb *db);
 /* Calls fn for each SA under the read lock (fn must not call back in). */
 void dp_sadb_foreach(struct dp_sadb *db,
-		     void (*fn)(const struct dp_sa *sa, void *arg), void *arg);
+                     void (*fn)(const struct dp_sa *sa, void *arg), void *arg);
 /* sum += the database's counters (SA gauges and key events). */
 void dp_sadb_stats(struct dp_sadb *db, struct dp_stats *sum);
 
 /* ---- processing ----------------------------------------------------- */
 
 struct dp_worker {
-	unsigned slot;		/* < every SA's nslots */
-	struct dp_stats stats;	/* written by this worker only */
+	unsigned slot;         /* < every SA's nslots */
+	struct dp_stats stats; /* written by this worker only */
 };
 
 /*
@@ -398,12 +400,13 @@ struct dp_worker {
  * packet (SPI .. ICV) for a raw IPPROTO_ESP socket, or for the UDP socket
  * of port 4500 when the SA says encap=udp (the kernel builds the outer IP
  * and UDP headers).  Transport mode carries the inner payload (IPv4
- * fragments are refused: DP_ERR_INVAL); tunnel mode the whole packet.
+ * fragments are refused: DP_ERR_INVAL; IPv6 extension headers before
+ * the upper layer are not carried); tunnel mode the whole packet.
  * DP_ERR_EXPIRED when a hard limit is reached or the sequence number
  * would wrap.  On error the packet content is undefined.
  */
 enum dp_result dp_esp_encap(struct dp_worker *w, struct dp_sa *sa,
-			    struct dp_pkt *pkt);
+                            struct dp_pkt *pkt);
 
 /*
  * ESP inbound against a known SA.  pkt holds the ESP packet (SPI .. ICV)
@@ -413,12 +416,12 @@ enum dp_result dp_esp_encap(struct dp_worker *w, struct dp_sa *sa,
  * exactly one counter of w->stats.
  */
 enum dp_result dp_esp_decap(struct dp_worker *w, struct dp_sa *sa,
-			    struct dp_pkt *pkt, const struct dp_addr *src,
-			    const struct dp_addr *dst);
+                            struct dp_pkt *pkt, const struct dp_addr *src,
+                            const struct dp_addr *dst);
 /* Looks the SPI up (inbound ESP), then dp_esp_decap(). */
 enum dp_result dp_esp_input(struct dp_worker *w, struct dp_sadb *db,
-			    struct dp_pkt *pkt, const struct dp_addr *src,
-			    const struct dp_addr *dst);
+                            struct dp_pkt *pkt, const struct dp_addr *src,
+                            const struct dp_addr *dst);
 
 /*
  * AH outbound (AH, or AH+ESP: ESP first, then AH).  AH covers the outer
@@ -429,22 +432,22 @@ enum dp_result dp_esp_input(struct dp_worker *w, struct dp_sadb *db,
  * IPv4 options or IPv6 extension headers are refused (DP_ERR_INVAL).
  */
 enum dp_result dp_ah_encap(struct dp_worker *w, struct dp_sa *sa,
-			   struct dp_pkt *pkt);
+                           struct dp_pkt *pkt);
 /*
  * AH inbound: pkt holds the complete outer IP packet (for IPv6, whose
  * raw sockets strip the header, the caller rebuilds the fixed header
  * from the addresses and length).  On DP_OK it holds the inner packet.
  */
 enum dp_result dp_ah_decap(struct dp_worker *w, struct dp_sa *sa,
-			   struct dp_pkt *pkt);
+                           struct dp_pkt *pkt);
 enum dp_result dp_ah_input(struct dp_worker *w, struct dp_sadb *db,
-			   struct dp_pkt *pkt);
+                           struct dp_pkt *pkt);
 
 /* What came in on UDP port 4500 (RFC 3948 §2). */
 enum dp_udp_kind {
-	DP_UDP_ESP,		/* an ESP packet (first 4 bytes = SPI != 0) */
-	DP_UDP_IKE,		/* non-ESP marker: IKE, strip 4 bytes */
-	DP_UDP_KEEPALIVE,	/* the single byte 0xFF */
+	DP_UDP_ESP,       /* an ESP packet (first 4 bytes = SPI != 0) */
+	DP_UDP_IKE,       /* non-ESP marker: IKE, strip 4 bytes */
+	DP_UDP_KEEPALIVE, /* the single byte 0xFF */
 	DP_UDP_INVALID,
 };
 enum dp_udp_kind dp_udp_classify(const uint8_t *p, size_t len);

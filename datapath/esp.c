@@ -19,8 +19,8 @@ esp_icvlen(const struct dp_sa *sa)
 }
 
 enum dp_result
-esp_seal(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
-	 uint8_t nh, uint32_t seq, const uint8_t *iv_in)
+esp_seal(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt, uint8_t nh,
+         uint32_t seq, const uint8_t *iv_in)
 {
 	const struct enc_alg *e = sa->ealg;
 	size_t align = e->block > 4 ? e->block : 4;
@@ -60,32 +60,32 @@ esp_seal(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
 		memcpy(nonce, sa->salt, SA_SALT_LEN);
 		memcpy(nonce + SA_SALT_LEN, iv, 8);
 		if (!EVP_EncryptInit_ex2(slot->cipher, NULL, NULL, nonce,
-					 NULL) ||
+		                         NULL) ||
 		    !EVP_EncryptUpdate(slot->cipher, NULL, &outl, h,
-				       ESP_HLEN) ||
+		                       ESP_HLEN) ||
 		    !EVP_EncryptUpdate(slot->cipher, ct, &outl, ct,
-				       (int)ctlen) ||
+		                       (int)ctlen) ||
 		    (size_t)outl != ctlen ||
 		    !EVP_EncryptFinal_ex(slot->cipher, ct + ctlen, &finl) ||
 		    finl != 0)
 			return DP_ERR_CRYPTO;
 		icv = pkt_put(pkt, (uint32_t)icvlen);
 		if (!EVP_CIPHER_CTX_ctrl(slot->cipher, EVP_CTRL_AEAD_GET_TAG,
-					 (int)icvlen, icv))
+		                         (int)icvlen, icv))
 			return DP_ERR_CRYPTO;
 		return DP_OK;
 	}
 	if (e->ossl != NULL) {
 		if (!EVP_EncryptInit_ex2(slot->cipher, NULL, NULL, iv, NULL) ||
 		    !EVP_EncryptUpdate(slot->cipher, ct, &outl, ct,
-				       (int)ctlen) ||
+		                       (int)ctlen) ||
 		    (size_t)outl != ctlen)
 			return DP_ERR_CRYPTO;
 	}
 	if (sa->aalg != NULL) {
 		icv = pkt_put(pkt, (uint32_t)icvlen);
 		if (sa_hmac(slot->mac, sa->aalg, h, hlen + ctlen, NULL, 0,
-			    icv) < 0)
+		            icv) < 0)
 			return DP_ERR_CRYPTO;
 	}
 	return DP_OK;
@@ -93,7 +93,7 @@ esp_seal(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
 
 enum dp_result
 esp_open(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
-	 uint8_t *nh)
+         uint8_t *nh)
 {
 	const struct enc_alg *e = sa->ealg;
 	size_t icvlen = esp_icvlen(sa);
@@ -117,13 +117,13 @@ esp_open(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
 		memcpy(nonce + SA_SALT_LEN, iv, 8);
 		memcpy(tag, icv, sizeof(tag));
 		if (!EVP_DecryptInit_ex2(slot->cipher, NULL, NULL, nonce,
-					 NULL) ||
+		                         NULL) ||
 		    !EVP_DecryptUpdate(slot->cipher, NULL, &outl, p,
-				       ESP_HLEN) ||
+		                       ESP_HLEN) ||
 		    !EVP_DecryptUpdate(slot->cipher, ct, &outl, ct,
-				       (int)ctlen) ||
+		                       (int)ctlen) ||
 		    !EVP_CIPHER_CTX_ctrl(slot->cipher, EVP_CTRL_AEAD_SET_TAG,
-					 (int)sizeof(tag), tag))
+		                         (int)sizeof(tag), tag))
 			return DP_ERR_CRYPTO;
 		/* The tag is checked here; a mismatch leaves garbage in ct,
 		 * which nobody reads. */
@@ -136,7 +136,7 @@ esp_open(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
 			/* Encrypt-then-MAC: authenticate before anything
 			 * else looks at the ciphertext. */
 			if (sa_hmac(slot->mac, sa->aalg, p, hlen + ctlen, NULL,
-				    0, want) < 0)
+			            0, want) < 0)
 				return DP_ERR_CRYPTO;
 			if (CRYPTO_memcmp(want, icv, icvlen) != 0)
 				return DP_ERR_AUTH;
@@ -145,9 +145,9 @@ esp_open(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
 			if (ctlen == 0 || ctlen % e->block != 0)
 				return DP_ERR_DECRYPT;
 			if (!EVP_DecryptInit_ex2(slot->cipher, NULL, NULL, iv,
-						 NULL) ||
+			                         NULL) ||
 			    !EVP_DecryptUpdate(slot->cipher, ct, &outl, ct,
-					       (int)ctlen) ||
+			                       (int)ctlen) ||
 			    (size_t)outl != ctlen)
 				return DP_ERR_CRYPTO;
 		}
@@ -169,7 +169,7 @@ esp_open(struct dp_sa *sa, struct sa_slot *slot, struct dp_pkt *pkt,
 
 enum dp_result
 esp_deliver(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
-	    uint8_t nh, const struct dp_addr *src, const struct dp_addr *dst)
+            uint8_t nh, const struct dp_addr *src, const struct dp_addr *dst)
 {
 	struct dp_flow f;
 
@@ -204,10 +204,10 @@ esp_deliver(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
 			return DP_ERR_NOSPACE;
 		if (src->family == AF_INET)
 			ip4_build(h, 0, (uint16_t)(hl + pl), 0, 0, 64, nh,
-				  src->bytes, dst->bytes);
+			          src->bytes, dst->bytes);
 		else
 			ip6_build(h, 0, (uint16_t)pl, nh, 64, src->bytes,
-				  dst->bytes);
+			          dst->bytes);
 		if (dp_flow_parse(h, pkt->len, &f) != DP_OK) {
 			STAT_INC(&w->stats, not_decrypted);
 			return DP_ERR_DECRYPT;
@@ -225,13 +225,12 @@ esp_deliver(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
 }
 
 void
-esp_count(struct dp_worker *w, const struct dp_sa *sa, size_t len,
-	  bool sent)
+esp_count(struct dp_worker *w, const struct dp_sa *sa, size_t len, bool sent)
 {
 	struct dp_stats *st = &w->stats;
 	bool conf = sa->ealg != NULL && sa->ealg->ossl != NULL;
 	bool auth = sa->ahalg != NULL || sa->aalg != NULL ||
-		    (sa->ealg != NULL && sa->ealg->aead);
+	            (sa->ealg != NULL && sa->ealg->aead);
 
 	if (sent) {
 		if (conf)
@@ -256,7 +255,7 @@ esp_count(struct dp_worker *w, const struct dp_sa *sa, size_t len,
 
 enum dp_result
 esp_encap_iv(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
-	     const uint8_t *iv)
+             const uint8_t *iv)
 {
 	struct sa_slot *slot;
 	struct dp_flow f;
@@ -274,7 +273,7 @@ esp_encap_iv(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
 	}
 	pkt->len = f.len;
 	if (sa->mode == DP_MODE_TRANSPORT && f.frag)
-		return DP_ERR_INVAL;	/* RFC 4301 §4.1: whole datagrams */
+		return DP_ERR_INVAL; /* RFC 4301 §4.1: whole datagrams */
 	if (dp_sa_hard_expired(sa) || (seq = sa_next_seq(sa)) == 0 ||
 	    sa_account(sa, f.len) < 0) {
 		STAT_INC(&w->stats, expired);
@@ -284,8 +283,8 @@ esp_encap_iv(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
 		nh = f.proto;
 		pkt_pull(pkt, f.l3len);
 	} else {
-		nh = f.src.family == AF_INET ? IPPROTO_NUM_IPV4 :
-					       IPPROTO_NUM_IPV6;
+		nh = f.src.family == AF_INET ? IPPROTO_NUM_IPV4
+		                             : IPPROTO_NUM_IPV6;
 	}
 	rc = esp_seal(sa, slot, pkt, nh, seq, iv);
 	if (rc == DP_OK)
@@ -301,7 +300,7 @@ dp_esp_encap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt)
 
 enum dp_result
 dp_esp_decap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
-	     const struct dp_addr *src, const struct dp_addr *dst)
+             const struct dp_addr *src, const struct dp_addr *dst)
 {
 	struct sa_slot *slot;
 	enum dp_result rc;
@@ -356,7 +355,7 @@ dp_esp_decap(struct dp_worker *w, struct dp_sa *sa, struct dp_pkt *pkt,
 
 enum dp_result
 dp_esp_input(struct dp_worker *w, struct dp_sadb *db, struct dp_pkt *pkt,
-	     const struct dp_addr *src, const struct dp_addr *dst)
+             const struct dp_addr *src, const struct dp_addr *dst)
 {
 	struct dp_sa *sa;
 	enum dp_result rc;
@@ -365,8 +364,8 @@ dp_esp_input(struct dp_worker *w, struct dp_sadb *db, struct dp_pkt *pkt,
 		STAT_INC(&w->stats, malformed);
 		return DP_ERR_MALFORMED;
 	}
-	sa = dp_sadb_lookup(db, rd32(dp_pkt_data(pkt)), DP_PROTO_ESP,
-			    DP_DIR_IN, &w->stats);
+	sa = dp_sadb_lookup(db, rd32(dp_pkt_data(pkt)), DP_PROTO_ESP, DP_DIR_IN,
+	                    &w->stats);
 	if (sa == NULL)
 		return DP_ERR_BAD_SPI;
 	rc = dp_esp_decap(w, sa, pkt, src, dst);

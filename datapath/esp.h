@@ -29,8 +29,8 @@
  * used as given (tests).  No counters.
  */
 enum dp_result esp_seal(struct dp_sa *sa, struct sa_slot *slot,
-			struct dp_pkt *pkt, uint8_t nh, uint32_t seq,
-			const uint8_t *iv);
+                        struct dp_pkt *pkt, uint8_t nh, uint32_t seq,
+                        const uint8_t *iv);
 
 /*
  * Verifies and decrypts the ESP packet in pkt (SPI .. ICV) in place; on
@@ -39,7 +39,7 @@ enum dp_result esp_seal(struct dp_sa *sa, struct sa_slot *slot,
  * the cipher, bad trailer or padding.  No replay check, no counters.
  */
 enum dp_result esp_open(struct dp_sa *sa, struct sa_slot *slot,
-			struct dp_pkt *pkt, uint8_t *nh);
+                        struct dp_pkt *pkt, uint8_t *nh);
 
 /*
  * After a successful open (ESP or AH): discards dummies, checks the inner
@@ -47,16 +47,16 @@ enum dp_result esp_open(struct dp_sa *sa, struct sa_slot *slot,
  * checks selectors.  Moves dummy / not_decrypted / selector.
  */
 enum dp_result esp_deliver(struct dp_worker *w, struct dp_sa *sa,
-			   struct dp_pkt *pkt, uint8_t nh,
-			   const struct dp_addr *src,
-			   const struct dp_addr *dst);
+                           struct dp_pkt *pkt, uint8_t nh,
+                           const struct dp_addr *src,
+                           const struct dp_addr *dst);
 
 /* Counts one delivered / sent inner packet of len bytes. */
 void esp_count(struct dp_worker *w, const struct dp_sa *sa, size_t len,
-	       bool sent);
+               bool sent);
 
 /* dp_esp_encap with a fixed IV (NULL = normal). */
 enum dp_result esp_encap_iv(struct dp_worker *w, struct dp_sa *sa,
-			    struct dp_pkt *pkt, const uint8_t *iv);
+                            struct dp_pkt *pkt, const uint8_t *iv);
 
 #endif

@@ -11,7 +11,7 @@
 /* ---- pool ----------------------------------------------------------- */
 
 struct dp_pool {
-	uint8_t *mem;		/* count * size bytes, 64-byte aligned */
+	uint8_t *mem; /* count * size bytes, 64-byte aligned */
 	struct dp_pkt *pkts;
 	struct dp_pkt *free;
 	unsigned count;
@@ -250,8 +250,7 @@ dp_flow_parse(const uint8_t *p, size_t len, struct dp_flow *out)
 }
 
 static bool
-prefix_match(const struct dp_addr *net, unsigned plen,
-	     const struct dp_addr *a)
+prefix_match(const struct dp_addr *net, unsigned plen, const struct dp_addr *a)
 {
 	unsigned max = net->family == AF_INET ? 32 : 128;
 	unsigned bytes, bits;
@@ -324,8 +323,8 @@ ip4_set_csum(uint8_t *h, size_t hlen)
 
 void
 ip4_build(uint8_t *h, uint8_t tos, uint16_t total_len, uint16_t id,
-	  uint16_t frag, uint8_t ttl, uint8_t proto, const uint8_t *src,
-	  const uint8_t *dst)
+          uint16_t frag, uint8_t ttl, uint8_t proto, const uint8_t *src,
+          const uint8_t *dst)
 {
 	h[0] = 0x45;
 	h[1] = tos;
@@ -341,7 +340,7 @@ ip4_build(uint8_t *h, uint8_t tos, uint16_t total_len, uint16_t id,
 
 void
 ip6_build(uint8_t *h, uint32_t tc_flow, uint16_t payload_len, uint8_t nh,
-	  uint8_t hlim, const uint8_t *src, const uint8_t *dst)
+          uint8_t hlim, const uint8_t *src, const uint8_t *dst)
 {
 	wr32(h, 6u << 28 | (tc_flow & 0x0fffffffu));
 	wr16(h + 4, payload_len);
@@ -373,7 +372,7 @@ l4_csum_fix(uint8_t *p, size_t len, const struct dp_flow *f)
 	if (f->src.family == AF_INET) {
 		if (f->proto == IPPROTO_NUM_UDP &&
 		    rd16(p + f->l3len + coff) == 0)
-			return;	/* IPv4 UDP without checksum */
+			return; /* IPv4 UDP without checksum */
 		memcpy(pseudo, f->src.bytes, 4);
 		memcpy(pseudo + 4, f->dst.bytes, 4);
 		pseudo[8] = 0;

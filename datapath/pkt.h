@@ -17,7 +17,7 @@
 #define IPPROTO_NUM_IPV6 41
 #define IPPROTO_NUM_ESP 50
 #define IPPROTO_NUM_AH 51
-#define IPPROTO_NUM_NONE 59	/* RFC 4303 §2.6 dummy packet */
+#define IPPROTO_NUM_NONE 59 /* RFC 4303 §2.6 dummy packet */
 #define IPPROTO_NUM_SCTP 132
 
 #define IP4_HLEN 20
@@ -183,14 +183,13 @@ uint16_t csum_fold(uint32_t sum);
 
 /* Writes a 20-byte IPv4 header with checksum. */
 void ip4_build(uint8_t *h, uint8_t tos, uint16_t total_len, uint16_t id,
-	       uint16_t frag, uint8_t ttl, uint8_t proto, const uint8_t *src,
-	       const uint8_t *dst);
+               uint16_t frag, uint8_t ttl, uint8_t proto, const uint8_t *src,
+               const uint8_t *dst);
 /* Recomputes the checksum of the IPv4 header h of hlen bytes. */
 void ip4_set_csum(uint8_t *h, size_t hlen);
 /* Writes a 40-byte IPv6 header. */
-void ip6_build(uint8_t *h, uint32_t tc_flow, uint16_t payload_len,
-	       uint8_t nh, uint8_t hlim, const uint8_t *src,
-	       const uint8_t *dst);
+void ip6_build(uint8_t *h, uint32_t tc_flow, uint16_t payload_len, uint8_t nh,
+               uint8_t hlim, const uint8_t *src, const uint8_t *dst);
 
 /*
  * Recomputes the TCP or UDP checksum of the IP packet (p, len) whose flow
@@ -204,7 +203,7 @@ static inline void
 stat_add(uint64_t *c, uint64_t n)
 {
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
-			 __ATOMIC_RELAXED);
+	                 __ATOMIC_RELAXED);
 }
 
 #define STAT_INC(st, field) stat_add(&(st)->field, 1)

@@ -7,13 +7,13 @@
 #include "replay.h"
 
 _Static_assert(REPLAY_RING_BITS - 64u == DP_REPLAY_WINDOW_MAX,
-	       "window = ring minus one word (RFC 6479)");
+               "window = ring minus one word (RFC 6479)");
 
 static void
 lock(struct replay *r)
 {
-	while (atomic_flag_test_and_set_explicit(&r->lock,
-						 memory_order_acquire))
+	while (
+	    atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
 		;
 }
 
@@ -47,11 +47,11 @@ static int
 check_locked(const struct replay *r, uint64_t seq)
 {
 	if (seq == 0)
-		return -1;	/* never sent: the first packet is 1 */
+		return -1; /* never sent: the first packet is 1 */
 	if (seq > r->top)
 		return 0;
 	if (r->top - seq >= r->window)
-		return -1;	/* left of the window */
+		return -1; /* left of the window */
 	return seen(r, seq) ? -1 : 0;
 }
 

@@ -25,8 +25,8 @@
 
 struct replay {
 	atomic_flag lock;
-	uint32_t window;	/* 1 .. DP_REPLAY_WINDOW_MAX */
-	uint64_t top;		/* highest accepted; 0 = none yet */
+	uint32_t window; /* 1 .. DP_REPLAY_WINDOW_MAX */
+	uint64_t top;    /* highest accepted; 0 = none yet */
 	uint64_t ring[REPLAY_RING_WORDS];
 };
 

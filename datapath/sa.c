@@ -20,23 +20,23 @@
 
 /* RFC 2410 (NULL), 2451 (3DES), 3602 (AES-CBC), 4106 (AES-GCM). */
 static const struct enc_alg enc_algs[] = {
-	[DP_ENC_NULL] = { NULL, 0, 0, 0, 1, 0, false },
-	[DP_ENC_3DES_CBC] = { "DES-EDE3-CBC", 24, 0, 8, 8, 0, false },
-	[DP_ENC_AES128_CBC] = { "AES-128-CBC", 16, 0, 16, 16, 0, false },
-	[DP_ENC_AES192_CBC] = { "AES-192-CBC", 24, 0, 16, 16, 0, false },
-	[DP_ENC_AES256_CBC] = { "AES-256-CBC", 32, 0, 16, 16, 0, false },
-	[DP_ENC_AES128_GCM] = { "AES-128-GCM", 16, 4, 8, 1, 16, true },
-	[DP_ENC_AES256_GCM] = { "AES-256-GCM", 32, 4, 8, 1, 16, true },
+    [DP_ENC_NULL] = {NULL, 0, 0, 0, 1, 0, false},
+    [DP_ENC_3DES_CBC] = {"DES-EDE3-CBC", 24, 0, 8, 8, 0, false},
+    [DP_ENC_AES128_CBC] = {"AES-128-CBC", 16, 0, 16, 16, 0, false},
+    [DP_ENC_AES192_CBC] = {"AES-192-CBC", 24, 0, 16, 16, 0, false},
+    [DP_ENC_AES256_CBC] = {"AES-256-CBC", 32, 0, 16, 16, 0, false},
+    [DP_ENC_AES128_GCM] = {"AES-128-GCM", 16, 4, 8, 1, 16, true},
+    [DP_ENC_AES256_GCM] = {"AES-256-GCM", 32, 4, 8, 1, 16, true},
 };
 
 /* RFC 2403 (MD5-96), 2404 (SHA1-96), 4868 (SHA-2, key = output size). */
 static const struct auth_alg auth_algs[] = {
-	[DP_AUTH_NONE] = { NULL, 0, 0 },
-	[DP_AUTH_HMAC_MD5_96] = { "MD5", 16, 12 },
-	[DP_AUTH_HMAC_SHA1_96] = { "SHA1", 20, 12 },
-	[DP_AUTH_HMAC_SHA256_128] = { "SHA256", 32, 16 },
-	[DP_AUTH_HMAC_SHA384_192] = { "SHA384", 48, 24 },
-	[DP_AUTH_HMAC_SHA512_256] = { "SHA512", 64, 32 },
+    [DP_AUTH_NONE] = {NULL, 0, 0},
+    [DP_AUTH_HMAC_MD5_96] = {"MD5", 16, 12},
+    [DP_AUTH_HMAC_SHA1_96] = {"SHA1", 20, 12},
+    [DP_AUTH_HMAC_SHA256_128] = {"SHA256", 32, 16},
+    [DP_AUTH_HMAC_SHA384_192] = {"SHA384", 48, 24},
+    [DP_AUTH_HMAC_SHA512_256] = {"SHA512", 64, 32},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -91,7 +91,7 @@ sa_hmac_new(const struct auth_alg *alg, const uint8_t *key, size_t keylen)
 	if (ctx == NULL)
 		goto fail;
 	params[0] = OSSL_PARAM_construct_utf8_string(
-		OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)alg->digest, 0);
+	    OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)alg->digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!EVP_MAC_init(ctx, key, keylen, params))
 		goto fail;
@@ -105,7 +105,7 @@ fail:
 
 int
 sa_hmac(EVP_MAC_CTX *mac, const struct auth_alg *alg, const uint8_t *a,
-	size_t alen, const uint8_t *b, size_t blen, uint8_t *icv)
+        size_t alen, const uint8_t *b, size_t blen, uint8_t *icv)
 {
 	uint8_t full[EVP_MAX_MD_SIZE];
 	size_t outl = 0;
@@ -125,10 +125,9 @@ sa_hmac(EVP_MAC_CTX *mac, const struct auth_alg *alg, const uint8_t *a,
 }
 
 int
-sa_cbc_iv(struct dp_sa *sa, struct sa_slot *slot, uint64_t seq,
-	  uint8_t *iv)
+sa_cbc_iv(struct dp_sa *sa, struct sa_slot *slot, uint64_t seq, uint8_t *iv)
 {
-	uint8_t in[16] = { 0 }, out[16];
+	uint8_t in[16] = {0}, out[16];
 	int outl = 0;
 
 	wr64(in, seq);
@@ -199,7 +198,8 @@ params_ok(const struct dp_sa_params *p)
 	const struct auth_alg *ah = auth_alg_get(p->ah_auth);
 	bool has_esp, has_ah;
 
-	if ((unsigned)p->dir > DP_DIR_OUT || (unsigned)p->mode > DP_MODE_TUNNEL ||
+	if ((unsigned)p->dir > DP_DIR_OUT ||
+	    (unsigned)p->mode > DP_MODE_TUNNEL ||
 	    (unsigned)p->encap > DP_ENCAP_UDP ||
 	    (unsigned)p->proto > DP_PROTO_AH_ESP || e == NULL || a == NULL ||
 	    ah == NULL)
@@ -308,9 +308,9 @@ dp_sa_new(const struct dp_sa_params *p, struct dp_sa **out)
 		sa->spi = p->spi;
 		sa->ah_spi = p->proto == DP_PROTO_AH_ESP ? p->ah_spi : 0;
 		sa->ealg = enc_alg_get(p->enc);
-		sa->aalg = p->esp_auth == DP_AUTH_NONE ?
-				   NULL :
-				   auth_alg_get(p->esp_auth);
+		sa->aalg = p->esp_auth == DP_AUTH_NONE
+		               ? NULL
+		               : auth_alg_get(p->esp_auth);
 	}
 	if (p->proto != DP_PROTO_ESP)
 		sa->ahalg = auth_alg_get(p->ah_auth);
@@ -338,7 +338,7 @@ dp_sa_new(const struct dp_sa_params *p, struct dp_sa **out)
 
 	enc = p->dir == DP_DIR_OUT;
 	need_ivgen = sa->ealg != NULL && sa->ealg->ossl != NULL &&
-		     !sa->ealg->aead && enc;
+	             !sa->ealg->aead && enc;
 	if (sa->ealg != NULL && sa->ealg->saltlen > 0)
 		memcpy(sa->salt, p->enc_key + sa->ealg->keylen, SA_SALT_LEN);
 	if (sa->ealg != NULL && sa->ealg->aead &&
@@ -351,19 +351,19 @@ dp_sa_new(const struct dp_sa_params *p, struct dp_sa **out)
 
 		if (sa->ealg != NULL && sa->ealg->ossl != NULL) {
 			s->cipher = cipher_new(sa->ealg->ossl, p->enc_key, enc,
-					       !sa->ealg->aead);
+			                       !sa->ealg->aead);
 			if (s->cipher == NULL)
 				goto fail;
 		}
 		if (sa->aalg != NULL) {
 			s->mac = sa_hmac_new(sa->aalg, p->esp_auth_key,
-					     p->esp_auth_key_len);
+			                     p->esp_auth_key_len);
 			if (s->mac == NULL)
 				goto fail;
 		}
 		if (sa->ahalg != NULL) {
 			s->ah_mac = sa_hmac_new(sa->ahalg, p->ah_auth_key,
-						p->ah_auth_key_len);
+			                        p->ah_auth_key_len);
 			if (s->ah_mac == NULL)
 				goto fail;
 		}
@@ -402,39 +402,42 @@ dp_sa_put(struct dp_sa *sa)
 uint32_t
 sa_next_seq(struct dp_sa *sa)
 {
-	uint64_t seq = atomic_fetch_add_explicit(&sa->out_seq, 1,
-						 memory_order_relaxed) + 1;
+	uint64_t seq =
+	    atomic_fetch_add_explicit(&sa->out_seq, 1, memory_order_relaxed) +
+	    1;
 
 	if (seq > UINT32_MAX) {
 		/* Never wrap (RFC 4303 §3.3.3): the SA is done. */
 		atomic_store_explicit(&sa->hard_hit, true,
-				      memory_order_relaxed);
+		                      memory_order_relaxed);
 		return 0;
 	}
 	if (seq >= DP_SEQ_SOFT_LIMIT)
 		atomic_store_explicit(&sa->soft_hit, true,
-				      memory_order_relaxed);
+		                      memory_order_relaxed);
 	return (uint32_t)seq;
 }
 
 int
 sa_account(struct dp_sa *sa, size_t len)
 {
-	uint64_t b = atomic_fetch_add_explicit(&sa->bytes, len,
-					       memory_order_relaxed) + len;
-	uint64_t n = atomic_fetch_add_explicit(&sa->packets, 1,
-					       memory_order_relaxed) + 1;
+	uint64_t b =
+	    atomic_fetch_add_explicit(&sa->bytes, len, memory_order_relaxed) +
+	    len;
+	uint64_t n =
+	    atomic_fetch_add_explicit(&sa->packets, 1, memory_order_relaxed) +
+	    1;
 
 	if ((sa->hard.bytes != 0 && b > sa->hard.bytes) ||
 	    (sa->hard.packets != 0 && n > sa->hard.packets)) {
 		atomic_store_explicit(&sa->hard_hit, true,
-				      memory_order_relaxed);
+		                      memory_order_relaxed);
 		return -1;
 	}
 	if ((sa->soft.bytes != 0 && b >= sa->soft.bytes) ||
 	    (sa->soft.packets != 0 && n >= sa->soft.packets))
 		atomic_store_explicit(&sa->soft_hit, true,
-				      memory_order_relaxed);
+		                      memory_order_relaxed);
 	return 0;
 }
 
@@ -443,7 +446,7 @@ dp_sa_hard_expired(const struct dp_sa *sa)
 {
 	return atomic_load_explicit(&sa->hard_hit, memory_order_relaxed) ||
 	       atomic_load_explicit(&sa->out_seq, memory_order_relaxed) >=
-		       UINT32_MAX;
+	           UINT32_MAX;
 }
 
 bool
@@ -451,7 +454,7 @@ dp_sa_soft_expired(const struct dp_sa *sa)
 {
 	return atomic_load_explicit(&sa->soft_hit, memory_order_relaxed) ||
 	       atomic_load_explicit(&sa->out_seq, memory_order_relaxed) >=
-		       DP_SEQ_SOFT_LIMIT ||
+	           DP_SEQ_SOFT_LIMIT ||
 	       dp_sa_hard_expired(sa);
 }
 
@@ -469,11 +472,10 @@ dp_sa_info(const struct dp_sa *sa, struct dp_sa_info *out)
 	out->esp_auth = sa->esp_auth;
 	out->ah_auth = sa->ah_auth;
 	out->bytes = atomic_load_explicit(&sa->bytes, memory_order_relaxed);
-	out->packets =
-		atomic_load_explicit(&sa->packets, memory_order_relaxed);
+	out->packets = atomic_load_explicit(&sa->packets, memory_order_relaxed);
 	if (sa->dir == DP_DIR_OUT) {
-		out->seq = atomic_load_explicit(&sa->out_seq,
-						memory_order_relaxed);
+		out->seq =
+		    atomic_load_explicit(&sa->out_seq, memory_order_relaxed);
 		if (out->seq > UINT32_MAX)
 			out->seq = UINT32_MAX;
 	} else {
@@ -503,7 +505,7 @@ struct dp_sadb {
 	struct dp_sa **buckets;
 	unsigned mask;
 	unsigned count;
-	struct dp_stats stats;	/* written under the write lock */
+	struct dp_stats stats; /* written under the write lock */
 };
 
 static void
@@ -520,11 +522,11 @@ sa_key(const struct dp_sa *sa, uint32_t *spi, enum dp_proto *proto)
 
 static unsigned
 bucket_of(const struct dp_sadb *db, uint32_t spi, enum dp_proto proto,
-	  enum dp_dir dir)
+          enum dp_dir dir)
 {
 	/* Fibonacci hashing; our SPIs are random, peers' need not be. */
-	uint32_t h = (spi ^ (uint32_t)proto << 30 ^ (uint32_t)dir << 31) *
-		     0x9e3779b1u;
+	uint32_t h =
+	    (spi ^ (uint32_t)proto << 30 ^ (uint32_t)dir << 31) * 0x9e3779b1u;
 
 	return (h >> 16 ^ h) & db->mask;
 }
@@ -573,7 +575,7 @@ dp_sadb_free(struct dp_sadb *db)
 
 static struct dp_sa **
 find_locked(struct dp_sadb *db, uint32_t spi, enum dp_proto proto,
-	    enum dp_dir dir)
+            enum dp_dir dir)
 {
 	struct dp_sa **pp = &db->buckets[bucket_of(db, spi, proto, dir)];
 
@@ -620,7 +622,7 @@ out:
 
 enum dp_result
 dp_sadb_remove(struct dp_sadb *db, uint32_t spi, enum dp_proto proto,
-	       enum dp_dir dir)
+               enum dp_dir dir)
 {
 	struct dp_sa **pp, *sa;
 
@@ -648,7 +650,7 @@ dp_sadb_remove(struct dp_sadb *db, uint32_t spi, enum dp_proto proto,
 
 struct dp_sa *
 dp_sadb_lookup(struct dp_sadb *db, uint32_t spi, enum dp_proto proto,
-	       enum dp_dir dir, struct dp_stats *st)
+               enum dp_dir dir, struct dp_stats *st)
 {
 	struct dp_sa *sa;
 
@@ -675,7 +677,7 @@ dp_sadb_count(struct dp_sadb *db)
 
 void
 dp_sadb_foreach(struct dp_sadb *db,
-		void (*fn)(const struct dp_sa *sa, void *arg), void *arg)
+                void (*fn)(const struct dp_sa *sa, void *arg), void *arg)
 {
 	unsigned i;
 

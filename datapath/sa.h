@@ -30,19 +30,19 @@
 #define SA_SALT_LEN 4
 
 struct enc_alg {
-	const char *ossl;	/* EVP cipher name, NULL for NULL */
-	size_t keylen;		/* without salt */
-	size_t saltlen;		/* GCM: 4 */
-	size_t ivlen;		/* explicit IV on the wire */
-	size_t block;		/* cipher block, 1 for stream/AEAD/NULL */
-	size_t icvlen;		/* AEAD tag */
+	const char *ossl; /* EVP cipher name, NULL for NULL */
+	size_t keylen;    /* without salt */
+	size_t saltlen;   /* GCM: 4 */
+	size_t ivlen;     /* explicit IV on the wire */
+	size_t block;     /* cipher block, 1 for stream/AEAD/NULL */
+	size_t icvlen;    /* AEAD tag */
 	bool aead;
 };
 
 struct auth_alg {
-	const char *digest;	/* EVP digest name, NULL for none */
+	const char *digest; /* EVP digest name, NULL for none */
 	size_t keylen;
-	size_t icvlen;		/* truncated ICV */
+	size_t icvlen; /* truncated ICV */
 };
 
 const struct enc_alg *enc_alg_get(enum dp_enc e);
@@ -50,10 +50,10 @@ const struct auth_alg *auth_alg_get(enum dp_auth a);
 
 /* One worker's contexts, on their own cache lines. */
 struct sa_slot {
-	EVP_CIPHER_CTX *cipher;	/* ESP cipher, keyed for the SA's dir */
-	EVP_MAC_CTX *mac;	/* ESP HMAC */
-	EVP_MAC_CTX *ah_mac;	/* AH HMAC */
-	EVP_CIPHER_CTX *ivgen;	/* CBC outbound: AES-128-ECB(k_iv) */
+	EVP_CIPHER_CTX *cipher; /* ESP cipher, keyed for the SA's dir */
+	EVP_MAC_CTX *mac;       /* ESP HMAC */
+	EVP_MAC_CTX *ah_mac;    /* AH HMAC */
+	EVP_CIPHER_CTX *ivgen;  /* CBC outbound: AES-128-ECB(k_iv) */
 } __attribute__((aligned(64)));
 
 struct dp_sa {
@@ -67,15 +67,15 @@ struct dp_sa {
 	enum dp_enc enc;
 	enum dp_auth esp_auth, ah_auth;
 	const struct enc_alg *ealg;
-	const struct auth_alg *aalg;	/* ESP integrity (NULL: none) */
-	const struct auth_alg *ahalg;	/* AH integrity (NULL: no AH) */
-	uint8_t salt[SA_SALT_LEN];	/* GCM salt (secret, wiped) */
-	uint64_t iv_mask;		/* GCM IV mask (wiped) */
+	const struct auth_alg *aalg;  /* ESP integrity (NULL: none) */
+	const struct auth_alg *ahalg; /* AH integrity (NULL: no AH) */
+	uint8_t salt[SA_SALT_LEN];    /* GCM salt (secret, wiped) */
+	uint64_t iv_mask;             /* GCM IV mask (wiped) */
 	struct dp_selector sel;
 	struct dp_addr tun_src, tun_dst;
 	struct dp_lifetime soft, hard;
 	bool no_replay;
-	bool rekey;			/* counts a Rekey when inserted */
+	bool rekey; /* counts a Rekey when inserted */
 	unsigned nslots;
 	struct sa_slot *slots;
 
@@ -103,16 +103,15 @@ uint32_t sa_next_seq(struct dp_sa *sa);
 int sa_account(struct dp_sa *sa, size_t len);
 
 /* Single HMAC over up to three pieces; icv gets the truncated value. */
-int sa_hmac(EVP_MAC_CTX *mac, const struct auth_alg *alg,
-	    const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-	    uint8_t *icv);
+int sa_hmac(EVP_MAC_CTX *mac, const struct auth_alg *alg, const uint8_t *a,
+            size_t alen, const uint8_t *b, size_t blen, uint8_t *icv);
 /* A keyed HMAC context (any key length: for known-answer tests too). */
 EVP_MAC_CTX *sa_hmac_new(const struct auth_alg *alg, const uint8_t *key,
-			 size_t keylen);
+                         size_t keylen);
 
 /* CBC IV for seq (iv gets ealg->ivlen bytes). */
 int sa_cbc_iv(struct dp_sa *sa, struct sa_slot *slot, uint64_t seq,
-	      uint8_t *iv);
+              uint8_t *iv);
 
 /* Test hooks: set the next outbound sequence number (the next packet
  * gets seq), clear the replay window. */

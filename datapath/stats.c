@@ -6,11 +6,9 @@
 
 #include "pkt.h"
 
-#define DP_X_DESC(id, label, netsh) \
-	[DP_STAT_##id] = { label, offsetof(struct dp_stats, id), netsh },
-const struct dp_stat_desc dp_stat_descs[DP_STAT_COUNT] = {
-	DP_STATS(DP_X_DESC)
-};
+#define DP_X_DESC(id, label, netsh)                                            \
+	[DP_STAT_##id] = {label, offsetof(struct dp_stats, id), netsh},
+const struct dp_stat_desc dp_stat_descs[DP_STAT_COUNT] = {DP_STATS(DP_X_DESC)};
 
 uint64_t
 dp_stats_get(const struct dp_stats *s, enum dp_stat_index i)
@@ -20,27 +18,27 @@ dp_stats_get(const struct dp_stats *s, enum dp_stat_index i)
 	if ((unsigned)i >= DP_STAT_COUNT)
 		return 0;
 	c = (const uint64_t *)(const void *)((const char *)s +
-					     dp_stat_descs[i].offset);
+	                                     dp_stat_descs[i].offset);
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
 void
 dp_stats_accumulate(struct dp_stats *sum, const struct dp_stats *s)
 {
-#define DP_X_SUM(id, label, netsh) \
+#define DP_X_SUM(id, label, netsh)                                             \
 	sum->id += __atomic_load_n(&s->id, __ATOMIC_RELAXED);
 	DP_STATS(DP_X_SUM)
 #undef DP_X_SUM
 }
 
 #define DP_X_STR(id, text) [id] = text,
-#define NAME_FN(fn, type, list)                                   \
-	const char *fn(type v)                                    \
-	{                                                         \
-		static const char *const names[] = { list(DP_X_STR) }; \
-		if ((unsigned)v >= sizeof(names) / sizeof(names[0])) \
-			return "?";                               \
-		return names[v];                                  \
+#define NAME_FN(fn, type, list)                                                \
+	const char *fn(type v)                                                 \
+	{                                                                      \
+		static const char *const names[] = {list(DP_X_STR)};           \
+		if ((unsigned)v >= sizeof(names) / sizeof(names[0]))           \
+			return "?";                                            \
+		return names[v];                                               \
 	}
 
 NAME_FN(dp_result_str, enum dp_result, DP_RESULTS)

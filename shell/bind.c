@@ -125,6 +125,16 @@ convert(struct shell *sh, const struct command *cmd, const struct param *p,
 				 "characters.", p->tag, TEXT_MAX);
 			return -1;
 		}
+		/* One command is one line: dump and exportpolicy write the
+		 * value back on one, and a script or import file cannot
+		 * hold it otherwise (a quoted line break only arrives
+		 * through one-shot arguments). */
+		if (strpbrk(text, "\r\n") != NULL) {
+			snprintf(err, errlen,
+				 "the value of %s contains a line break.",
+				 p->tag);
+			return -1;
+		}
 		if ((p->type == PT_SECRET || p->type == PT_FILE) &&
 		    text[0] == '\0') {
 			snprintf(err, errlen, "%s needs a value.", p->tag);
@@ -393,6 +403,7 @@ tag_list(const struct command *cmd, const char **tags, size_t max)
 	size_t n = cmd_nparams(cmd);
 
 	assert(n <= max);
+	(void)max; /* used only by the assert */
 	for (size_t i = 0; i < n; i++)
 		tags[i] = cmd->params[i].tag;
 	return n;

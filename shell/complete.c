@@ -20,12 +20,18 @@ struct gather {
 	const char *prefix;  /* words already chosen (RES_INCOMPLETE) */
 };
 
+/*
+ * Adds cand if word is a prefix of key, what cand reads as once lexed:
+ * a name with blanks is offered quoted ("Red Team") but matched as the
+ * user types it (R).
+ */
 static void
-add(struct completions *c, const char *word, const char *cand)
+add_as(struct completions *c, const char *word, const char *key,
+       const char *cand)
 {
 	char *copy;
 
-	if (strncasecmp(cand, word, strlen(word)) != 0)
+	if (strncasecmp(key, word, strlen(word)) != 0)
 		return;
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->v[i], cand) == 0)
@@ -41,6 +47,12 @@ add(struct completions *c, const char *word, const char *cand)
 	copy = strdup(cand);
 	if (copy != NULL)
 		c->v[c->n++] = copy;
+}
+
+static void
+add(struct completions *c, const char *word, const char *cand)
+{
+	add_as(c, word, cand, cand);
 }
 
 void
@@ -94,7 +106,7 @@ object_names(struct shell *sh, enum obj_kind kind, const char *policy,
 	     const char *tagpart, struct gather *g)
 {
 	struct store *st = shell_store_quiet(sh);
-	char cand[STORE_NAME_MAX + 80];
+	char cand[STORE_NAME_MAX + 80], key[STORE_NAME_MAX + 80];
 	const char *names[4096];
 	size_t n = 0;
 	void *list = NULL;
@@ -151,7 +163,8 @@ object_names(struct shell *sh, enum obj_kind kind, const char *policy,
 		bool blank = strpbrk(names[i], " \t") != NULL;
 		snprintf(cand, sizeof(cand), "%s%s%s%s", tagpart,
 			 blank ? "\"" : "", names[i], blank ? "\"" : "");
-		add(g->c, g->word, cand);
+		snprintf(key, sizeof(key), "%s%s", tagpart, names[i]);
+		add_as(g->c, g->word, key, cand);
 	}
 	store_list_free(list, count, size);
 }

@@ -145,7 +145,9 @@ int
 lex_quote(const char *word, char *buf, size_t len)
 {
 	size_t used = strlen(buf);
-	bool need = word[0] == '\0' || strpbrk(word, " \t=#") != NULL;
+	/* Every character the lexer splits or stops at: its blanks (\r and
+	 * \n too), '=', and '#' (a comment when it leads the line). */
+	bool need = word[0] == '\0' || strpbrk(word, " \t\r\n=#") != NULL;
 	int n;
 
 	/* A value containing '"' cannot be quoted back; keep it bare
@@ -163,19 +165,18 @@ lex_join(const struct tokens *tk, size_t from, char *buf, size_t len)
 		return -1;
 	buf[0] = '\0';
 	for (size_t i = from; i < tk->n; i++) {
-		size_t used = strlen(buf);
-		int w;
-
 		if (i > from) {
-			if (used + 2 > len)
+			if (strlen(buf) + 2 > len)
 				return -1;
 			strcat(buf, " ");
-			used++;
 		}
+		/* A tag may hold quoted blanks or '=' ("a b"=c): quoted
+		 * back, or it would come back as other words. */
 		if (tk->t[i].tag != NULL) {
-			w = snprintf(buf + used, len - used, "%s=", tk->t[i].tag);
-			if (w < 0 || (size_t)w >= len - used)
+			if (lex_quote(tk->t[i].tag, buf, len) < 0 ||
+			    strlen(buf) + 2 > len)
 				return -1;
+			strcat(buf, "=");
 		}
 		if (lex_quote(tk->t[i].value, buf, len) < 0)
 			return -1;

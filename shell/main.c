@@ -50,7 +50,9 @@ usage(FILE *f)
 
 /*
  * Joins argv words into one line the lexer reads back as the same words:
- * "name=Red Blue" becomes name="Red Blue".
+ * "name=Red Blue" becomes name="Red Blue".  A word whose tag part holds
+ * a blank, CR, LF or '#' is quoted whole, so that it stays one word (a
+ * '"' cannot be quoted: the lexer has no escape).
  */
 static char *
 join_words(char **argv, int argc)
@@ -70,7 +72,7 @@ join_words(char **argv, int argc)
 		if (i > 0)
 			strcat(line, " ");
 		if (eq != NULL && taglen > 0 &&
-		    strcspn(argv[i], " \t\"") > taglen) {
+		    strcspn(argv[i], " \t\r\n\"#") > taglen) {
 			strncat(line, argv[i], taglen + 1);
 			if (lex_quote(eq + 1, line, len) < 0)
 				goto fail;

@@ -78,7 +78,7 @@ struct gcm_base {
 static int
 gcm_base_one(struct gcm_base *g, uint64_t n)
 {
-	uint8_t iv[12] = { 1, 2, 3, 4 }, tag[16];
+	uint8_t iv[12] = {1, 2, 3, 4}, tag[16];
 	int l = 0;
 
 	memcpy(iv + 4, &n, 8);
@@ -101,7 +101,7 @@ static double
 run_baseline(size_t size, double secs)
 {
 	static struct gcm_base g;
-	uint8_t key[16] = { 7 };
+	uint8_t key[16] = {7};
 	uint64_t n = 0;
 	double t0, t;
 	int i;
@@ -134,24 +134,25 @@ struct alg {
 };
 
 static const struct alg algs[] = {
-	{ "ESP AES128GCM", DP_PROTO_ESP, DP_ENC_AES128_GCM, DP_AUTH_NONE, 0 },
-	{ "ESP AES256GCM", DP_PROTO_ESP, DP_ENC_AES256_GCM, DP_AUTH_NONE, 0 },
-	{ "ESP AES128-SHA1", DP_PROTO_ESP, DP_ENC_AES128_CBC,
-	  DP_AUTH_HMAC_SHA1_96, 0 },
-	{ "ESP AES128-SHA256", DP_PROTO_ESP, DP_ENC_AES128_CBC,
-	  DP_AUTH_HMAC_SHA256_128, 0 },
-	{ "ESP AES256-SHA256", DP_PROTO_ESP, DP_ENC_AES256_CBC,
-	  DP_AUTH_HMAC_SHA256_128, 0 },
-	{ "ESP 3DES-SHA1", DP_PROTO_ESP, DP_ENC_3DES_CBC,
-	  DP_AUTH_HMAC_SHA1_96, 0 },
-	{ "AH SHA256", DP_PROTO_AH, DP_ENC_NULL, DP_AUTH_NONE,
-	  DP_AUTH_HMAC_SHA256_128 },
+    {"ESP AES128GCM", DP_PROTO_ESP, DP_ENC_AES128_GCM, DP_AUTH_NONE, 0},
+    {"ESP AES256GCM", DP_PROTO_ESP, DP_ENC_AES256_GCM, DP_AUTH_NONE, 0},
+    {"ESP AES128-SHA1", DP_PROTO_ESP, DP_ENC_AES128_CBC, DP_AUTH_HMAC_SHA1_96,
+     0},
+    {"ESP AES128-SHA256", DP_PROTO_ESP, DP_ENC_AES128_CBC,
+     DP_AUTH_HMAC_SHA256_128, 0},
+    {"ESP AES256-SHA256", DP_PROTO_ESP, DP_ENC_AES256_CBC,
+     DP_AUTH_HMAC_SHA256_128, 0},
+    {"ESP 3DES-SHA1", DP_PROTO_ESP, DP_ENC_3DES_CBC, DP_AUTH_HMAC_SHA1_96, 0},
+    {"AH SHA256", DP_PROTO_AH, DP_ENC_NULL, DP_AUTH_NONE,
+     DP_AUTH_HMAC_SHA256_128},
 };
+
+#define NALGS (sizeof(algs) / sizeof(algs[0]))
 
 static struct dp_sa *
 make(const struct alg *a, enum dp_dir dir)
 {
-	static const uint8_t key[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	static const uint8_t key[64] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 	struct dp_sa_params p;
 	struct dp_sa *sa = NULL;
 
@@ -182,11 +183,11 @@ make(const struct alg *a, enum dp_dir dir)
 
 static double
 run_ours(const struct alg *a, struct dp_pkt *pkt, const uint8_t *inner,
-	 size_t size, double secs)
+         size_t size, double secs)
 {
-	struct dp_worker w = { 0 };
+	struct dp_worker w = {0};
 	struct dp_sa *out = make(a, DP_DIR_OUT), *in = make(a, DP_DIR_IN);
-	struct dp_addr src = { .family = AF_INET }, dst = src;
+	struct dp_addr src = {.family = AF_INET}, dst = src;
 	uint64_t n = 0;
 	double t0, t = 0;
 	int i;
@@ -204,7 +205,7 @@ run_ours(const struct alg *a, struct dp_pkt *pkt, const uint8_t *inner,
 				rc = dp_esp_encap(&w, out, pkt);
 				if (rc == DP_OK)
 					rc = dp_esp_decap(&w, in, pkt, &src,
-							  &dst);
+					                  &dst);
 			} else {
 				rc = dp_ah_encap(&w, out, pkt);
 				if (rc == DP_OK)
@@ -212,15 +213,14 @@ run_ours(const struct alg *a, struct dp_pkt *pkt, const uint8_t *inner,
 			}
 			if (rc != DP_OK) {
 				fprintf(stderr, "%s: %s\n", a->name,
-					dp_result_str(rc));
+				        dp_result_str(rc));
 				return 0;
 			}
 		}
 		t = now() - t0;
 	} while (t < secs);
 	if (pkt->len != size || memcmp(dp_pkt_data(pkt), inner, size) != 0) {
-		fprintf(stderr, "%s: round trip changed the packet\n",
-			a->name);
+		fprintf(stderr, "%s: round trip changed the packet\n", a->name);
 		return 0;
 	}
 	dp_sa_put(out);
@@ -237,35 +237,43 @@ main(int argc, char **argv)
 	struct dp_pool *pool = dp_pool_new(1, 16384);
 	struct dp_pkt *pkt;
 	uint8_t inner[9000];
-	double base[MAX_RUNS], v[MAX_RUNS], b;
+	double base[MAX_RUNS], b;
+	static double v[NALGS][MAX_RUNS], ratio[NALGS][MAX_RUNS];
 	size_t k;
 	int r;
 
 	if (runs < 1 || runs > MAX_RUNS || secs <= 0 || size < 28 ||
 	    size > 8000 || pool == NULL) {
-		fprintf(stderr, "usage: bench_esp [runs 1-%d] [seconds] "
-				"[size 28-8000]\n",
-			MAX_RUNS);
+		fprintf(stderr,
+		        "usage: bench_esp [runs 1-%d] [seconds] "
+		        "[size 28-8000]\n",
+		        MAX_RUNS);
 		return 2;
 	}
 	pkt = dp_pool_get(pool);
 	build_packet(inner, size);
 	printf("encap+decap on one core, %zu-byte inner IPv4 packets, "
-	       "tunnel mode; median of %d runs of %.2f s\n",
+	       "tunnel mode; median of %d rounds of %.2f s runs\n",
 	       size, runs, secs);
-	for (r = 0; r < runs; r++)
+	/* Rounds interleave the baseline with every algorithm, so each
+	 * ratio compares runs taken close together on a shared machine; the
+	 * ratio printed is the median of the per-round ratios. */
+	for (r = 0; r < runs; r++) {
 		base[r] = run_baseline(size, secs);
+		for (k = 0; k < NALGS; k++)
+			v[k][r] = run_ours(&algs[k], pkt, inner, size, secs);
+	}
+	for (k = 0; k < NALGS; k++)
+		for (r = 0; r < runs; r++)
+			ratio[k][r] = base[r] > 0 ? v[k][r] / base[r] : 0;
 	b = median(base, runs);
 	printf("%-22s %8.2f Gbit/s  (baseline: raw EVP seal+open)\n",
 	       "EVP AES-128-GCM", b);
-	for (k = 0; k < sizeof(algs) / sizeof(algs[0]); k++) {
-		double m;
+	for (k = 0; k < NALGS; k++) {
+		double m = median(v[k], runs);
 
-		for (r = 0; r < runs; r++)
-			v[r] = run_ours(&algs[k], pkt, inner, size, secs);
-		m = median(v, runs);
 		printf("%-22s %8.2f Gbit/s  %6.2f x baseline  %8.0f kpps\n",
-		       algs[k].name, m, b > 0 ? m / b : 0,
+		       algs[k].name, m, median(ratio[k], runs),
 		       m * 1e9 / 8 / (double)size / 1e3);
 	}
 	dp_pkt_release(pkt);

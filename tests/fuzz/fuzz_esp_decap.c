@@ -35,35 +35,32 @@ struct fsa {
 	enum dp_auth auth, ah;
 	enum dp_mode mode;
 	enum dp_encap encap;
-	bool selector;		/* only 10.0.0.0/8 <-> 10.0.0.0/8 */
+	bool selector; /* only 10.0.0.0/8 <-> 10.0.0.0/8 */
 };
 
 static const struct fsa fsas[] = {
-	{ "gcm128-tr", 0x1001, DP_PROTO_ESP, DP_ENC_AES128_GCM, DP_AUTH_NONE,
-	  DP_AUTH_NONE, DP_MODE_TRANSPORT, DP_ENCAP_NONE, false },
-	{ "gcm256-tun", 0x1002, DP_PROTO_ESP, DP_ENC_AES256_GCM, DP_AUTH_NONE,
-	  DP_AUTH_NONE, DP_MODE_TUNNEL, DP_ENCAP_NONE, true },
-	{ "cbc-sha256-tr-udp", 0x1003, DP_PROTO_ESP, DP_ENC_AES128_CBC,
-	  DP_AUTH_HMAC_SHA256_128, DP_AUTH_NONE, DP_MODE_TRANSPORT,
-	  DP_ENCAP_UDP, false },
-	{ "cbc-sha1-tun", 0x1004, DP_PROTO_ESP, DP_ENC_AES128_CBC,
-	  DP_AUTH_HMAC_SHA1_96, DP_AUTH_NONE, DP_MODE_TUNNEL, DP_ENCAP_NONE,
-	  false },
-	{ "cbc-noauth-tun", 0x1005, DP_PROTO_ESP, DP_ENC_AES256_CBC,
-	  DP_AUTH_NONE, DP_AUTH_NONE, DP_MODE_TUNNEL, DP_ENCAP_NONE, true },
-	{ "cbc-noauth-tr", 0x1006, DP_PROTO_ESP, DP_ENC_AES128_CBC,
-	  DP_AUTH_NONE, DP_AUTH_NONE, DP_MODE_TRANSPORT, DP_ENCAP_UDP,
-	  false },
-	{ "3des-sha1-tr", 0x1007, DP_PROTO_ESP, DP_ENC_3DES_CBC,
-	  DP_AUTH_HMAC_SHA1_96, DP_AUTH_NONE, DP_MODE_TRANSPORT,
-	  DP_ENCAP_NONE, false },
-	{ "ah-sha256-tr", 0x2001, DP_PROTO_AH, DP_ENC_NULL, DP_AUTH_NONE,
-	  DP_AUTH_HMAC_SHA256_128, DP_MODE_TRANSPORT, DP_ENCAP_NONE, false },
-	{ "ah-sha1-tun", 0x2002, DP_PROTO_AH, DP_ENC_NULL, DP_AUTH_NONE,
-	  DP_AUTH_HMAC_SHA1_96, DP_MODE_TUNNEL, DP_ENCAP_NONE, false },
-	{ "ah-esp-tr", 0x2003, DP_PROTO_AH_ESP, DP_ENC_AES128_GCM,
-	  DP_AUTH_NONE, DP_AUTH_HMAC_SHA1_96, DP_MODE_TRANSPORT,
-	  DP_ENCAP_NONE, false },
+    {"gcm128-tr", 0x1001, DP_PROTO_ESP, DP_ENC_AES128_GCM, DP_AUTH_NONE,
+     DP_AUTH_NONE, DP_MODE_TRANSPORT, DP_ENCAP_NONE, false},
+    {"gcm256-tun", 0x1002, DP_PROTO_ESP, DP_ENC_AES256_GCM, DP_AUTH_NONE,
+     DP_AUTH_NONE, DP_MODE_TUNNEL, DP_ENCAP_NONE, true},
+    {"cbc-sha256-tr-udp", 0x1003, DP_PROTO_ESP, DP_ENC_AES128_CBC,
+     DP_AUTH_HMAC_SHA256_128, DP_AUTH_NONE, DP_MODE_TRANSPORT, DP_ENCAP_UDP,
+     false},
+    {"cbc-sha1-tun", 0x1004, DP_PROTO_ESP, DP_ENC_AES128_CBC,
+     DP_AUTH_HMAC_SHA1_96, DP_AUTH_NONE, DP_MODE_TUNNEL, DP_ENCAP_NONE, false},
+    {"cbc-noauth-tun", 0x1005, DP_PROTO_ESP, DP_ENC_AES256_CBC, DP_AUTH_NONE,
+     DP_AUTH_NONE, DP_MODE_TUNNEL, DP_ENCAP_NONE, true},
+    {"cbc-noauth-tr", 0x1006, DP_PROTO_ESP, DP_ENC_AES128_CBC, DP_AUTH_NONE,
+     DP_AUTH_NONE, DP_MODE_TRANSPORT, DP_ENCAP_UDP, false},
+    {"3des-sha1-tr", 0x1007, DP_PROTO_ESP, DP_ENC_3DES_CBC,
+     DP_AUTH_HMAC_SHA1_96, DP_AUTH_NONE, DP_MODE_TRANSPORT, DP_ENCAP_NONE,
+     false},
+    {"ah-sha256-tr", 0x2001, DP_PROTO_AH, DP_ENC_NULL, DP_AUTH_NONE,
+     DP_AUTH_HMAC_SHA256_128, DP_MODE_TRANSPORT, DP_ENCAP_NONE, false},
+    {"ah-sha1-tun", 0x2002, DP_PROTO_AH, DP_ENC_NULL, DP_AUTH_NONE,
+     DP_AUTH_HMAC_SHA1_96, DP_MODE_TUNNEL, DP_ENCAP_NONE, false},
+    {"ah-esp-tr", 0x2003, DP_PROTO_AH_ESP, DP_ENC_AES128_GCM, DP_AUTH_NONE,
+     DP_AUTH_HMAC_SHA1_96, DP_MODE_TRANSPORT, DP_ENCAP_NONE, false},
 };
 
 #define NFSA (sizeof(fsas) / sizeof(fsas[0]))
@@ -165,7 +162,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dp_worker w = { 0 };
+	struct dp_worker w = {0};
 	struct dp_pkt *pkt;
 	enum dp_result rc;
 	uint8_t flags;
@@ -195,8 +192,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* What we deliver is one well-formed datagram. */
 		if (dp_flow_parse(dp_pkt_data(pkt), pkt->len, &f) != DP_OK ||
-		    f.len != pkt->len ||
-		    pkt->off + pkt->len > pkt->size)
+		    f.len != pkt->len || pkt->off + pkt->len > pkt->size)
 			__builtin_trap();
 	} else {
 		uint64_t sum = 0;
@@ -223,7 +219,7 @@ inner_packet(uint8_t *b, size_t *len, int family, size_t paylen)
 	memset(b, 0, hl + 8);
 	for (i = 0; i < paylen; i++)
 		b[hl + 8 + i] = (uint8_t)('a' + i % 26);
-	b[hl] = 0x30;	/* UDP 12345 -> 53, checksum 0 (v4) */
+	b[hl] = 0x30; /* UDP 12345 -> 53, checksum 0 (v4) */
 	b[hl + 1] = 0x39;
 	b[hl + 3] = 53;
 	b[hl + 4] = (uint8_t)((8 + paylen) >> 8);
@@ -244,7 +240,7 @@ inner_packet(uint8_t *b, size_t *len, int family, size_t paylen)
 		b[7] = 64;
 		memcpy(b + 8, a6[0].bytes, 16);
 		memcpy(b + 24, a6[1].bytes, 16);
-		b[hl + 6] = 0x12;	/* any non-zero checksum */
+		b[hl + 6] = 0x12; /* any non-zero checksum */
 	}
 	*len = hl + 8 + paylen;
 }
@@ -252,10 +248,10 @@ inner_packet(uint8_t *b, size_t *len, int family, size_t paylen)
 int
 main(int argc, char **argv)
 {
-	static const uint8_t iv[16] = { 0x10, 0x32, 0x54, 0x76, 0x98, 0xba,
-					0xdc, 0xfe, 0x01, 0x23, 0x45, 0x67,
-					0x89, 0xab, 0xcd, 0xef };
-	static const size_t sizes[] = { 0, 37, 512 };
+	static const uint8_t iv[16] = {0x10, 0x32, 0x54, 0x76, 0x98, 0xba,
+	                               0xdc, 0xfe, 0x01, 0x23, 0x45, 0x67,
+	                               0x89, 0xab, 0xcd, 0xef};
+	static const size_t sizes[] = {0, 37, 512};
 	struct dp_pool *pool = NULL;
 	size_t i, z;
 	int fam, n = 0;
@@ -269,13 +265,13 @@ main(int argc, char **argv)
 	for (i = 0; i < NFSA; i++) {
 		for (fam = 0; fam < 2; fam++) {
 			int family = fam ? AF_INET6 : AF_INET;
-			struct dp_sa *out = fsa_new(&fsas[i], DP_DIR_OUT,
-						    family);
+			struct dp_sa *out =
+			    fsa_new(&fsas[i], DP_DIR_OUT, family);
 
 			/* Fixed GCM IVs inside bundles too. */
 			out->iv_mask = 0;
 			for (z = 0; z < 3; z++) {
-				struct dp_worker w = { 0 };
+				struct dp_worker w = {0};
 				struct dp_pkt *pkt = dp_pool_get(pool);
 				uint8_t b[1024], flags;
 				size_t len;
@@ -291,25 +287,25 @@ main(int argc, char **argv)
 					rc = dp_ah_encap(&w, out, pkt);
 				if (rc != DP_OK) {
 					fprintf(stderr, "%s: %s\n",
-						fsas[i].name,
-						dp_result_str(rc));
+					        fsas[i].name,
+					        dp_result_str(rc));
 					return 1;
 				}
 				/* Transport: outer family = inner family;
 				 * tunnel outer v6 only for AH (ESP outer
 				 * addresses matter in transport mode). */
 				flags = (uint8_t)((fam ? 1 : 0) |
-						  (fsas[i].proto == DP_PROTO_ESP ?
-							   0 :
-							   2));
+				                  (fsas[i].proto == DP_PROTO_ESP
+				                       ? 0
+				                       : 2));
 				snprintf(path, sizeof(path), "%s/%s-v%d-%zu",
-					 argv[1], fsas[i].name, fam ? 6 : 4,
-					 sizes[z]);
+				         argv[1], fsas[i].name, fam ? 6 : 4,
+				         sizes[z]);
 				fp = fopen(path, "wb");
 				if (fp == NULL ||
 				    fwrite(&flags, 1, 1, fp) != 1 ||
 				    fwrite(dp_pkt_data(pkt), 1, pkt->len, fp) !=
-					    pkt->len ||
+				        pkt->len ||
 				    fclose(fp) != 0) {
 					perror(path);
 					return 1;
@@ -323,11 +319,11 @@ main(int argc, char **argv)
 	/* A few non-packets: empty ESP, keepalive byte, non-ESP marker. */
 	{
 		static const uint8_t odd[][9] = {
-			{ 0 },
-			{ 0, 0xff },
-			{ 0, 0, 0, 0, 0, 1, 2, 3, 4 },
+		    {0},
+		    {0, 0xff},
+		    {0, 0, 0, 0, 0, 1, 2, 3, 4},
 		};
-		static const size_t oddlen[] = { 1, 2, 9 };
+		static const size_t oddlen[] = {1, 2, 9};
 
 		for (i = 0; i < 3; i++) {
 			char path[512];
