@@ -133,11 +133,13 @@ extern const struct context ctx_root;
 extern const struct context ctx_ipsec;
 extern const struct context ctx_static;
 extern const struct context ctx_dynamic;
+extern const struct context ctx_service;
 /* Commands valid in every context (.., ?, help, exit, pushd, ...). */
 extern const struct command global_commands[];
 /* Tables, for the reference generator and the coverage test. */
 extern const struct command static_commands[];
 extern const struct command dynamic_commands[];
+extern const struct command service_commands[];
 
 /* Lookup helpers for handlers: the arg of a tag (asserts it exists). */
 const struct arg *arg_get(const struct args *a, const char *tag);

@@ -4,7 +4,8 @@
  */
 #include "cmd.h"
 
-static const struct context *const root_children[] = {&ctx_ipsec, NULL};
+static const struct context *const root_children[] = {&ctx_ipsec,
+						       &ctx_service, NULL};
 static const struct context *const root_shortcuts[] = {&ctx_static,
 						       &ctx_dynamic, NULL};
 static const struct context *const ipsec_children[] = {&ctx_dynamic,
@@ -37,15 +38,18 @@ const struct context ctx_static = {
 	.commands = static_commands,
 };
 
+const struct context ctx_service = {
+	.name = "service",
+	.path = "service",
+	.help = "Changes to the `ipsecsh service' context.",
+	.parent = &ctx_root,
+	.commands = service_commands,
+};
+
 const struct context ctx_dynamic = {
 	.name = "dynamic",
 	.path = "ipsec dynamic",
 	.help = "Changes to the `ipsecsh ipsec dynamic' context.",
 	.parent = &ctx_ipsec,
 	.commands = dynamic_commands,
-};
-
-/* The dynamic commands run in the service; they arrive with it. */
-const struct command dynamic_commands[] = {
-	{0},
 };

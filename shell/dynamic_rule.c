@@ -42,13 +42,6 @@ dynamic_add_rule(struct shell *sh, const struct args *a)
 
 	if (r == NULL)
 		return dynamic_error(sh, "out of memory.");
-	if (!arg_given(a, "mmpolicy")) {
-		shell_err(sh, "%s: One or more essential parameters were not "
-			      "entered. Verify the required parameters, and "
-			      "reenter them. (missing: mmpolicy)",
-			  a->cmd->name);
-		goto out;
-	}
 	if (dynamic_rule_key(sh, a, &r->key) < 0 || apply_does(sh, a, r) < 0)
 		goto out;
 	if (spd_rule_add(spd, r, err, sizeof(err)) < 0) {

@@ -32,22 +32,43 @@ key_of(const char *label, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
+/*
+ * One counter: in a table, a row of its own (a row of twenty columns
+ * helps nobody); in a list or JSON, a field of the block.
+ */
+static void
+counter(struct out *o, const char *label, uint64_t v)
+{
+	char key[64];
+
+	if (out_format_of(o) == OUT_TABLE) {
+		out_object(o);
+		out_str(o, "counter", "Counter", label);
+		out_int(o, "value", "Value", (long long)v);
+		out_object_end(o);
+		return;
+	}
+	key_of(label, key, sizeof(key));
+	out_int(o, key, label, (long long)v);
+}
+
 static void
 ike_stats(struct out *o, struct live *l)
 {
 	const struct live_ike_stats *st = live_ike(l);
-	char key[64];
+	bool rows = out_format_of(o) == OUT_TABLE;
 
 	out_section(o, "ike", "IKE Main Mode Statistics");
-	out_object(o);
+	if (!rows)
+		out_object(o);
 	for (size_t i = 0; i < live_ike_stat_count; i++) {
 		const struct live_ike_stat_desc *d = &live_ike_stat_descs[i];
 		uint64_t v;
 		memcpy(&v, (const char *)st + d->offset, sizeof(v));
-		key_of(d->label, key, sizeof(key));
-		out_int(o, key, d->label, (long long)v);
+		counter(o, d->label, v);
 	}
-	out_object_end(o);
+	if (!rows)
+		out_object_end(o);
 	out_section_end(o);
 }
 
@@ -55,21 +76,22 @@ static void
 ipsec_stats(struct out *o, struct live *l)
 {
 	struct dp_stats sum;
-	char key[64];
+	bool rows = out_format_of(o) == OUT_TABLE;
 
 	live_dp_stats(l, &sum);
 	out_section(o, "ipsec", "IPsec Quick Mode Statistics");
-	out_object(o);
+	if (!rows)
+		out_object(o);
 	for (size_t i = 0; i < DP_STAT_COUNT; i++) {
 		const struct dp_stat_desc *d = &dp_stat_descs[i];
 		/* netsh's counters, then ours where they moved. */
 		uint64_t v = dp_stats_get(&sum, (enum dp_stat_index)i);
 		if (!d->netsh && v == 0)
 			continue;
-		key_of(d->label, key, sizeof(key));
-		out_int(o, key, d->label, (long long)v);
+		counter(o, d->label, v);
 	}
-	out_object_end(o);
+	if (!rows)
+		out_object_end(o);
 	out_section_end(o);
 }
 

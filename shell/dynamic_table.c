@@ -124,15 +124,17 @@ static const struct param show_qmpolicy_params[] = {
 
 /* ---- rules -------------------------------------------------------- */
 
-/* The filter values that identify a rule (set rule and delete rule find
- * the rule by them, with add rule's defaults). */
-#define RULE_KEY(POS)                                                       \
+/* The filter values identify a rule: set rule and delete rule find the
+ * rule by them, omitted ones taking add rule's defaults. */
+#define R_SRCADDR(POS)                                                      \
 	{.tag = "srcaddr", .type = PT_ADDR, .flags = P_REQ | POS,           \
 	 .help = "Source address, range, DNS name, me, any or server "       \
-		 "type."},                                                   \
+		 "type."}
+#define R_DSTADDR(POS)                                                      \
 	{.tag = "dstaddr", .type = PT_ADDR, .flags = P_REQ | POS,           \
 	 .help = "Destination address, range, DNS name, me, any or server "  \
-		 "type."},                                                   \
+		 "type."}
+#define R_FILTER(POS)                                                       \
 	{.tag = "protocol", .type = PT_PROTOCOL, .flags = POS, .def = "ANY",\
 	 .help = "IP protocol."},                                           \
 	{.tag = "srcport", .type = PT_PORT, .flags = POS, .def = "0",       \
@@ -143,7 +145,8 @@ static const struct param show_qmpolicy_params[] = {
 	 .help = "yes also matches the reverse direction."},                \
 	{.tag = "conntype", .type = PT_ENUM, .flags = POS,                  \
 	 .choices = conntype_choices, .def = "all",                          \
-	 .help = "Interfaces the rule applies to."},                        \
+	 .help = "Interfaces the rule applies to."}
+#define R_MASKS(POS)                                                        \
 	{.tag = "srcmask", .type = PT_MASK, .flags = POS,                   \
 	 .help = "Source mask or prefix length."},                          \
 	{.tag = "dstmask", .type = PT_MASK, .flags = POS,                   \
@@ -151,18 +154,19 @@ static const struct param show_qmpolicy_params[] = {
 	{.tag = "tunneldstaddress", .type = PT_STRING, .flags = POS,        \
 	 .help = "Tunnel end point (IP address or DNS name); none for "      \
 		 "transport mode."}
-
-#define RULE_DOES(DEF_ACTION)                                               \
-	{.tag = "mmpolicy", .type = PT_NAME, .flags = P_POS,                \
+#define R_POLICIES(MMFLAGS)                                                 \
+	{.tag = "mmpolicy", .type = PT_NAME, .flags = MMFLAGS,              \
 	 .help = "Main mode policy of the rule."},                          \
 	{.tag = "qmpolicy", .type = PT_NAME, .flags = P_POS,                \
-	 .help = "Quick mode policy; needed when an action is negotiate."}, \
+	 .help = "Quick mode policy; needed when an action is negotiate."}
+#define R_ACTIONS(DEF_ACTION)                                               \
 	{.tag = "actioninbound", .type = PT_ENUM, .flags = P_POS,           \
 	 .choices = action_choices, .def = DEF_ACTION,                       \
 	 .help = "What inbound traffic of the rule gets."},                 \
 	{.tag = "actionoutbound", .type = PT_ENUM, .flags = P_POS,          \
 	 .choices = action_choices, .def = DEF_ACTION,                       \
-	 .help = "What outbound traffic of the rule gets."},                \
+	 .help = "What outbound traffic of the rule gets."}
+#define R_AUTH                                                              \
 	{.tag = "kerberos", .type = PT_BOOL, .flags = P_POS,                \
 	 .help = "Kerberos authentication: not available on Linux; yes is "  \
 		 "an error."},                                               \
@@ -171,20 +175,34 @@ static const struct param show_qmpolicy_params[] = {
 	{.tag = "rootca", .type = PT_ROOTCA, .flags = P_POS | P_MULTI,      \
 	 .help = "Certificate authentication trusting this root CA."}
 
+/* In netsh's order (reference §3.5): positional values bind so. */
 static const struct param add_rule_params[] = {
-	RULE_KEY(P_POS),
-	RULE_DOES("negotiate"),
+	R_SRCADDR(P_POS),
+	R_DSTADDR(P_POS),
+	R_POLICIES(P_REQ | P_POS),
+	R_FILTER(P_POS),
+	R_ACTIONS("negotiate"),
+	R_MASKS(P_POS),
+	R_AUTH,
 	{0},
 };
 
 static const struct param set_rule_params[] = {
-	RULE_KEY(0),
-	RULE_DOES(NULL),
+	R_SRCADDR(P_POS),
+	R_DSTADDR(P_POS),
+	R_FILTER(P_POS),
+	R_MASKS(P_POS),
+	R_POLICIES(P_POS),
+	R_ACTIONS(NULL),
+	R_AUTH,
 	{0},
 };
 
 static const struct param delete_rule_params[] = {
-	RULE_KEY(P_POS),
+	R_SRCADDR(P_POS),
+	R_DSTADDR(P_POS),
+	R_FILTER(P_POS),
+	R_MASKS(P_POS),
 	{0},
 };
 

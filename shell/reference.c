@@ -31,7 +31,7 @@ main(void)
 	       "In the shell, `COMMAND ?` prints the same usage block.\n");
 	section("Commands of every context", global_commands);
 	section("ipsec static", static_commands);
-	if (dynamic_commands[0].name != NULL)
-		section("ipsec dynamic", dynamic_commands);
+	section("ipsec dynamic", dynamic_commands);
+	section("service", service_commands);
 	return ferror(stdout) ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "shell.h"
 
 const char *
@@ -65,4 +66,86 @@ service_link_unknown_command(struct shell *sh, const struct context *ctx)
 		      "on %s). Start it with \"ipsecsh service start\".",
 		  service_link_socket_path(sh));
 	return true;
+}
+
+/* Prints what the service wrote to its error stream, line by line. */
+static void
+relay_errors(struct shell *sh, const char *text)
+{
+	while (*text != '\0') {
+		size_t n = strcspn(text, "\n");
+		shell_err(sh, "%.*s", (int)n, text);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+}
+
+enum cmd_status
+service_link_forward(struct shell *sh, const struct command *cmd,
+		     const struct context *ctx, const struct tokens *tk,
+		     size_t first)
+{
+	struct ctl_request req;
+	char err[512], word[64];
+	char *errtext = NULL;
+	size_t errlen = 0;
+	FILE *errf = NULL;
+	enum cmd_status st = CMD_ERROR;
+	int status = 0, rc;
+	const char *p = cmd->name;
+
+	if (ctl_request_init(&req, CTL_FORMAT_DEFAULT, ctx->path) < 0) {
+		shell_err(sh, "ERR: out of memory.");
+		return CMD_ERROR;
+	}
+	/* The command's own words, unabbreviated, then the arguments. */
+	while (*p != '\0') {
+		size_t n = strcspn(p, " ");
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		if (ctl_request_add_word(&req, CTL_WORD_BARE, NULL, word, err,
+					 sizeof(err)) < 0)
+			goto fail;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	for (size_t i = first; i < tk->n; i++) {
+		const struct token *t = &tk->t[i];
+		enum ctl_word_kind kind = t->tag != NULL ? CTL_WORD_TAGGED
+					  : t->quoted   ? CTL_WORD_QUOTED
+							: CTL_WORD_BARE;
+		if (ctl_request_add_word(&req, kind, t->tag, t->value, err,
+					 sizeof(err)) < 0)
+			goto fail;
+	}
+	errf = open_memstream(&errtext, &errlen);
+	if (errf == NULL) {
+		snprintf(err, sizeof(err), "out of memory.");
+		goto fail;
+	}
+	fflush(sh->out);
+	rc = ctl_call(service_link_socket_path(sh), &req, sh->out, errf,
+		      &status, err, sizeof(err));
+	fclose(errf);
+	relay_errors(sh, errtext ? errtext : "");
+	if (rc == CTL_CALL_NOSERVICE) {
+		shell_err(sh, "ERR: the ipsecsh service is not running (no "
+			      "answer on %s). Start it with \"ipsecsh service "
+			      "start\".", service_link_socket_path(sh));
+	} else if (rc != CTL_CALL_OK) {
+		shell_err(sh, "ERR: %s", err);
+	} else {
+		st = status == CTL_DONE_OK ? CMD_OK : CMD_ERROR;
+		/* The service printed why; make sure something did. */
+		if (st != CMD_OK && (errtext == NULL || errtext[0] == '\0'))
+			shell_err(sh, "ERR: the service refused the command.");
+	}
+	free(errtext);
+	ctl_request_free(&req);
+	return st;
+fail:
+	shell_err(sh, "%s: %s", cmd->name, err);
+	ctl_request_free(&req);
+	return CMD_ERROR;
 }

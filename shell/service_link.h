@@ -12,7 +12,10 @@
 
 struct shell;
 
-#define SERVICE_SOCKET_DEFAULT "/run/ipsecsh/ipsecsh.sock"
+#include "lex.h"
+#include "service.h"
+
+#define SERVICE_SOCKET_DEFAULT SERVICE_SOCKET_PATH_DEFAULT
 
 /* --socket, else IPSECSH_SOCKET, else the default. */
 const char *service_link_socket_path(const struct shell *sh);
@@ -27,5 +30,16 @@ void service_link_note_context(struct shell *sh);
  */
 bool service_link_unknown_command(struct shell *sh,
 				  const struct context *ctx);
+
+/*
+ * Runs a service command (CMD_SERVICE) in the running service: sends the
+ * command's words and the argument words tk->t[first..], copies what it
+ * prints.  Errors it reports become shell errors (with the script
+ * position in scripts).
+ */
+enum cmd_status service_link_forward(struct shell *sh,
+				     const struct command *cmd,
+				     const struct context *ctx,
+				     const struct tokens *tk, size_t first);
 
 #endif

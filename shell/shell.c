@@ -227,9 +227,9 @@ is_help_word(const struct token *t)
 	       (strcmp(t->value, "?") == 0 || strcmp(t->value, "/?") == 0);
 }
 
-static enum cmd_status
-run_command(struct shell *sh, const struct resolved *r,
-	    const struct tokens *tk)
+enum cmd_status
+shell_run_command(struct shell *sh, const struct resolved *r,
+		  const struct tokens *tk)
 {
 	struct binding b;
 	enum cmd_status st = CMD_ERROR;
@@ -242,6 +242,11 @@ run_command(struct shell *sh, const struct resolved *r,
 		}
 	if (bind_args(sh, r->cmd, r->ctx, tk, r->next, &b) < 0)
 		goto out;
+	/* Checked here, run in the service: the live state is there. */
+	if ((r->cmd->flags & CMD_SERVICE) && sh->live == NULL) {
+		st = service_link_forward(sh, r->cmd, r->ctx, tk, r->next);
+		goto out;
+	}
 	if (r->cmd->flags & (CMD_STORE | CMD_WRITES)) {
 		store = shell_store(sh);
 		if (store == NULL)
@@ -355,7 +360,7 @@ shell_run_line(struct shell *sh, const char *line)
 				      "list above.", r.prefix);
 		break;
 	case RES_COMMAND:
-		st = run_command(sh, &r, &tk);
+		st = shell_run_command(sh, &r, &tk);
 		break;
 	case RES_NONE:
 		if (!service_link_unknown_command(sh, sh->cur))

@@ -18,6 +18,7 @@
 #define SHELL_EXEC_DEPTH_MAX 8
 
 struct live;
+struct service;
 
 struct alias {
 	char *name;
@@ -39,6 +40,7 @@ struct shell {
 	/* Inside the service: its live state, which dynamic commands act
 	 * on.  NULL in the shell, which forwards them to the service. */
 	struct live *live;
+	struct service *service;
 
 	FILE *out;
 	FILE *err;
@@ -61,6 +63,13 @@ int shell_finish(struct shell *sh);
 
 /* Runs one line; returns CMD_OK, CMD_ERROR or CMD_EXIT. */
 enum cmd_status shell_run_line(struct shell *sh, const char *line);
+struct resolved;
+struct tokens;
+/* Runs the command r found in tk: usage on "?", binding, then the
+ * handler (in a store transaction, or forwarded to the service). */
+enum cmd_status shell_run_command(struct shell *sh, const struct resolved *r,
+				  const struct tokens *tk);
+
 /*
  * Runs every line of f (named name in messages).  Each failing line
  * prints "name:LINE: message"; the run goes on unless stop_on_error.

@@ -73,8 +73,5 @@ void model_filteraction(struct out *o, const struct store_filteraction *fa);
 void model_rule(struct out *o, struct store *st, const struct store_rule *r,
 		bool verbose);
 
-/* format=, wide= and level= of a show command, as an output model. */
-struct out *static_out_new(const struct args *a);
-bool static_verbose(const struct args *a);
 
 #endif

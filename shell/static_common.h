@@ -58,6 +58,10 @@ int static_tunnel(struct shell *sh, const struct args *a, const char *text,
 int static_rules_named(struct shell *sh, const char *rule,
 		       struct store_rule **out, size_t *n);
 
+/* format=, wide= and level= of a show command, as an output model. */
+struct out *static_out_new(const struct args *a);
+bool static_verbose(const struct args *a);
+
 /* Renders o to the shell's output and frees it (o may be NULL: out of
  * memory).  Returns the command's status. */
 enum cmd_status static_render(struct shell *sh, const struct args *a,

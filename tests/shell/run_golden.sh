@@ -15,9 +15,17 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 # Scripts a transcript may exec.
 cp "$here"/*.netsh "$here"/../../examples/*/*.netsh "$work"/
-# Fixed time zone, no service, no user aliases: the transcript is the
-# same on every machine.
-TZ=UTC IPSECSH_SOCKET="$work/no-service.sock" \
+# Fixed time zone and no user aliases: the transcript is the same on
+# every machine.  A transcript whose first line is "# service" runs
+# against a service of its own; the others find none.
+sock="$work/no-service.sock"
+if head -n 1 "$here/$name.in" | grep -q '^# service'; then
+	sock="$work/service.sock"
+	TZ=UTC "$ipsecsh" --socket "$sock" service start > /dev/null ||
+		exit 1
+	trap '"$ipsecsh" --socket "$sock" service stop > /dev/null; rm -rf "$work"' EXIT
+fi
+TZ=UTC IPSECSH_SOCKET="$sock" \
 	"$ipsecsh" --store "$work/policy.db" < "$here/$name.in" > raw 2>&1
 echo "exit status: $?" >> raw
 sed -E \

@@ -1,0 +1,168 @@
+/*
+ * service_exec.c - runs control requests inside the service.
+ *
+ * A request names a context and carries words.  Only service commands
+ * (CMD_SERVICE, the dynamic context) run here: the service runs as root,
+ * so a request may never reach exec, aliases or the store.  Commands
+ * that change live state (CMD_CHANGES) need a peer that may change it
+ * (root or the admin group); everyone else may show.
+ */
+#include "service_exec.h"
+
+#include <string.h>
+
+#include "lex.h"
+#include "log.h"
+#include "resolve.h"
+#include "shell.h"
+
+int
+service_exec_request(void *arg, const struct ctl_request *req,
+		     const struct ctl_peer *peer, FILE *out, FILE *err)
+{
+	struct service_exec *ctx = arg;
+	struct shell sh;
+	struct tokens tk, path;
+	struct resolved r;
+	char msg[256];
+	const struct context *cur = &ctx_root;
+	enum cmd_status st;
+	int rc = CTL_DONE_REFUSED;
+
+	shell_init(&sh);
+	sh.out = out;
+	sh.err = err;
+	sh.live = ctx->live;
+	sh.service = ctx->svc;
+	memset(&tk, 0, sizeof(tk));
+	if (req->nwords == 0 || req->nwords > LEX_TOKENS_MAX) {
+		fprintf(err, "ERR: a request needs 1 to %d words.\n",
+			LEX_TOKENS_MAX);
+		goto out;
+	}
+	/* The context the client was in. */
+	if (req->context[0] != '\0') {
+		int lx = lex_line(req->context, &path, msg, sizeof(msg));
+		if (lx == 0) {
+			char *words[LEX_TOKENS_MAX];
+			for (size_t i = 0; i < path.n; i++)
+				words[i] = path.t[i].value;
+			cur = shell_find_context(&sh, words, path.n);
+			lex_free(&path);
+		}
+		if (lx != 0 || cur == NULL) {
+			fprintf(err, "ERR: \"%s\" is not a context.\n",
+				req->context);
+			goto out;
+		}
+	}
+	sh.cur = cur;
+	/* The words as the lexer would have made them. */
+	tk.n = req->nwords;
+	for (size_t i = 0; i < req->nwords; i++) {
+		const struct ctl_word *w = &req->words[i];
+		tk.t[i].tag = w->kind == CTL_WORD_TAGGED ? w->tag : NULL;
+		tk.t[i].value = w->value;
+		tk.t[i].quoted = w->kind == CTL_WORD_QUOTED;
+	}
+	resolve(cur, &tk, &r);
+	if (r.kind != RES_COMMAND || !(r.cmd->flags & CMD_SERVICE)) {
+		fprintf(err, "The service runs only the commands of the "
+			     "ipsec dynamic context.\n");
+		goto out;
+	}
+	if ((r.cmd->flags & CMD_CHANGES) && !peer->may_change) {
+		fprintf(err, "ERR: %s changes the live state: only root or "
+			     "the service's admin group may run it.\n",
+			r.cmd->name);
+		goto out;
+	}
+	st = shell_run_command(&sh, &r, &tk);
+	if (st == CMD_OK && (r.cmd->flags & CMD_CHANGES))
+		log_info("%s (by uid %u)", r.cmd->name, (unsigned)peer->uid);
+	rc = st == CMD_OK ? CTL_DONE_OK : CTL_DONE_FAILED;
+out:
+	/* The tokens point into the request; nothing of them to free. */
+	sh.live = NULL;
+	sh.out = stdout;
+	sh.err = stderr;
+	shell_finish(&sh);
+	return rc;
+}
+
+static int
+on_start(struct service *svc, void *arg, char *err, size_t errlen)
+{
+	struct service_exec *ctx = arg;
+
+	ctx->svc = svc;
+	ctx->live = live_new(&spd_system_resolver);
+	if (ctx->live == NULL) {
+		snprintf(err, errlen, "out of memory.");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_stop(struct service *svc, void *arg)
+{
+	struct service_exec *ctx = arg;
+
+	(void)svc;
+	live_free(ctx->live);
+	ctx->live = NULL;
+}
+
+static void
+on_summary(struct service *svc, void *arg)
+{
+	struct service_exec *ctx = arg;
+	struct dp_stats s;
+
+	(void)svc;
+	live_dp_stats(ctx->live, &s);
+	log_info("summary: %llu active SAs, %llu bad SPI, %llu not "
+		 "authenticated, %llu replayed, %llu bytes sent, %llu "
+		 "received",
+		 (unsigned long long)s.active_sa,
+		 (unsigned long long)s.bad_spi,
+		 (unsigned long long)s.not_authenticated,
+		 (unsigned long long)s.replay,
+		 (unsigned long long)(s.transport_bytes_sent +
+				      s.tunnel_bytes_sent),
+		 (unsigned long long)(s.transport_bytes_recv +
+				      s.tunnel_bytes_recv));
+}
+
+static void
+on_status(struct service *svc, void *arg, struct ctl_status *st)
+{
+	struct service_exec *ctx = arg;
+	struct spd *spd = live_spd(ctx->live);
+	size_t rules = 0, sas = 0;
+
+	(void)svc;
+	while (spd_rule_at(spd, rules) != NULL)
+		rules++;
+	while (live_sa_at(ctx->live, sas) != NULL)
+		sas++;
+	ctl_status_add(st, "rules", "Dynamic rules", "%zu", rules);
+	ctl_status_add(st, "qmsas", "Quick mode SAs", "%zu", sas);
+}
+
+void
+service_exec_opts(struct service_exec *ctx, struct service_opts *o)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	memset(o, 0, sizeof(*o));
+	/* Anyone may connect and show; changes are checked per command. */
+	o->socket_mode = 0666;
+	o->exec = service_exec_request;
+	o->exec_arg = ctx;
+	o->on_start = on_start;
+	o->on_stop = on_stop;
+	o->on_summary = on_summary;
+	o->on_status = on_status;
+	o->hook_arg = ctx;
+}

@@ -1,0 +1,24 @@
+/*
+ * service_exec.h - the service side of the shell: the executor that runs
+ * the dynamic commands of control requests against the live state, and
+ * the service's start and stop hooks (live state, later the datapath).
+ */
+#ifndef IPSECSH_SERVICE_EXEC_H
+#define IPSECSH_SERVICE_EXEC_H
+
+#include "live.h"
+#include "service.h"
+
+struct service_exec {
+	struct service *svc;
+	struct live *live;
+};
+
+/* Sets exec, the hooks and their argument (ctx) in o. */
+void service_exec_opts(struct service_exec *ctx, struct service_opts *o);
+
+/* The executor, for tests: runs req as the service would. */
+int service_exec_request(void *arg, const struct ctl_request *req,
+			 const struct ctl_peer *peer, FILE *out, FILE *err);
+
+#endif
