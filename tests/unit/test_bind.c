@@ -242,6 +242,16 @@ test_repeated_tag_keeps_order(void **state)
 	assert_true(key->order < ca->orders[1]);
 }
 
+/* A line break could never be dumped back as one command line. */
+static void
+test_line_break_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(bind(f, "x key=\"a\rb\""), -1);
+	assert_non_null(strstr(errs(f), "line break"));
+}
+
 static void
 test_warnings_do_not_fail(void **state)
 {
@@ -267,6 +277,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_repeated_tag_keeps_order,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_break_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_warnings_do_not_fail,
 						setup, teardown),
 	};

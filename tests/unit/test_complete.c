@@ -137,6 +137,10 @@ test_object_names(void **state)
 	assert_string_equal(complete(f, "ipsec static show policy ", buf,
 				     sizeof(buf)),
 			    "\"Blue Team\"|Red|all|format=|level=|name=|wide=|");
+	/* A name with a blank completes from its first letters, quoted. */
+	assert_string_equal(complete(f, "ipsec static show policy B", buf,
+				     sizeof(buf)),
+			    "\"Blue Team\"|");
 	assert_string_equal(complete(f, "ipsec static add filter filterlist=",
 				     buf, sizeof(buf)),
 			    "filterlist=Web|");

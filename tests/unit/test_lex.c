@@ -159,6 +159,29 @@ test_quote_and_join_round_trip(void **state)
 	lex_free(&back);
 }
 
+/* Words the lexer can read must come back from lex_join unchanged, even
+ * with a quoted tag or a carriage return in a value. */
+static void
+test_join_quotes_what_splits(void **state)
+{
+	struct tokens tk, back;
+	char line[512];
+
+	(void)state;
+	lex_ok("x \"a b\"=c \"d\re\" f=\"g\rh\"", &tk);
+	assert_string_equal(tk.t[1].tag, "a b");
+	assert_string_equal(tk.t[2].value, "d\re");
+	assert_int_equal(lex_join(&tk, 0, line, sizeof(line)), 0);
+	lex_ok(line, &back);
+	assert_int_equal(back.n, 4);
+	assert_string_equal(back.t[1].tag, "a b");
+	assert_string_equal(back.t[1].value, "c");
+	assert_string_equal(back.t[2].value, "d\re");
+	assert_string_equal(back.t[3].value, "g\rh");
+	lex_free(&tk);
+	lex_free(&back);
+}
+
 static void
 test_match_word(void **state)
 {
@@ -296,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_comments_and_blank),
 		cmocka_unit_test(test_lex_errors),
 		cmocka_unit_test(test_quote_and_join_round_trip),
+		cmocka_unit_test(test_join_quotes_what_splits),
 		cmocka_unit_test(test_match_word),
 		cmocka_unit_test(test_match_list),
 		cmocka_unit_test(test_resolve_commands),
