@@ -9,11 +9,20 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+/*
+ * A set of named policies kept sorted by name (case-insensitive), as an
+ * array of pointers: both policy kinds start with their name.
+ */
+struct named_set {
+	void **v;
+	size_t n;
+	size_t size;	  /* of one policy */
+	const char *what; /* "main mode policy" */
+	bool mm;	  /* which rule field refers to it */
+};
+
 struct spd {
-	struct spd_mmpolicy **mm;
-	size_t nmm;
-	struct spd_qmpolicy **qm;
-	size_t nqm;
+	struct named_set mm, qm;
 	struct spd_rule **rules; /* pointers stay put: filters point here */
 	size_t nrules;
 	unsigned next_id;
@@ -25,8 +34,13 @@ spd_new(void)
 {
 	struct spd *spd = calloc(1, sizeof(*spd));
 
-	if (spd != NULL)
-		spd->next_id = 1;
+	if (spd == NULL)
+		return NULL;
+	spd->next_id = 1;
+	spd->mm = (struct named_set){.size = sizeof(struct spd_mmpolicy),
+				     .what = "main mode policy", .mm = true};
+	spd->qm = (struct named_set){.size = sizeof(struct spd_qmpolicy),
+				     .what = "quick mode policy"};
 	return spd;
 }
 
@@ -39,22 +53,26 @@ rule_free(struct spd_rule *r)
 	free(r);
 }
 
+static void
+set_clear(struct named_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
 void
 spd_delete_all(struct spd *spd)
 {
 	for (size_t i = 0; i < spd->nrules; i++)
 		rule_free(spd->rules[i]);
-	for (size_t i = 0; i < spd->nmm; i++)
-		free(spd->mm[i]);
-	for (size_t i = 0; i < spd->nqm; i++)
-		free(spd->qm[i]);
 	free(spd->rules);
-	free(spd->mm);
-	free(spd->qm);
 	spd->rules = NULL;
-	spd->mm = NULL;
-	spd->qm = NULL;
-	spd->nrules = spd->nmm = spd->nqm = 0;
+	spd->nrules = 0;
+	set_clear(&spd->mm);
+	set_clear(&spd->qm);
 	spd->generation++;
 }
 
@@ -73,19 +91,18 @@ spd_generation(const struct spd *spd)
 	return spd->generation;
 }
 
-/* ---- policies: a sorted array of pointers per kind ------------------ */
+/* ---- policies ------------------------------------------------------- */
 
-/* Index of name in a sorted array of named things, or where it goes. */
+/* Index of name in the set, or where it would go. */
 static size_t
-find_slot(void *const *v, size_t n, const char *name, bool *found)
+set_slot(const struct named_set *set, const char *name, bool *found)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = set->n;
 
 	*found = false;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		/* Both policy structs start with their name. */
-		int c = strcasecmp(name, (const char *)v[mid]);
+		int c = strcasecmp(name, (const char *)set->v[mid]);
 		if (c == 0) {
 			*found = true;
 			return mid;
@@ -98,25 +115,60 @@ find_slot(void *const *v, size_t n, const char *name, bool *found)
 	return lo;
 }
 
-static int
-insert_at(void ***v, size_t *n, size_t at, void *item)
+static void *
+set_get(const struct named_set *set, const char *name)
 {
-	void **grown = realloc(*v, (*n + 1) * sizeof(*grown));
+	bool found;
+	size_t at = set_slot(set, name, &found);
 
-	if (grown == NULL)
+	return found ? set->v[at] : NULL;
+}
+
+static int
+set_add(struct spd *spd, struct named_set *set, const void *p, char *err,
+	size_t errlen)
+{
+	const char *name = p;
+	bool found;
+	size_t at = set_slot(set, name, &found);
+	void **grown, *copy;
+
+	if (found) {
+		snprintf(err, errlen, "%s \"%s\" already exists.", set->what,
+			 name);
 		return -1;
-	memmove(&grown[at + 1], &grown[at], (*n - at) * sizeof(*grown));
-	grown[at] = item;
-	*v = grown;
-	(*n)++;
+	}
+	copy = malloc(set->size);
+	grown = realloc(set->v, (set->n + 1) * sizeof(*grown));
+	if (grown != NULL)
+		set->v = grown;
+	if (copy == NULL || grown == NULL) {
+		free(copy);
+		snprintf(err, errlen, "out of memory.");
+		return -1;
+	}
+	memcpy(copy, p, set->size);
+	memmove(&set->v[at + 1], &set->v[at], (set->n - at) * sizeof(*set->v));
+	set->v[at] = copy;
+	set->n++;
+	spd->generation++;
 	return 0;
 }
 
-static void
-remove_at(void **v, size_t *n, size_t at)
+static int
+set_replace(struct spd *spd, struct named_set *set, const void *p,
+	    char *err, size_t errlen)
 {
-	memmove(&v[at], &v[at + 1], (*n - at - 1) * sizeof(*v));
-	(*n)--;
+	void *cur = set_get(set, p);
+
+	if (cur == NULL) {
+		snprintf(err, errlen, "%s \"%s\" does not exist.", set->what,
+			 (const char *)p);
+		return -1;
+	}
+	memcpy(cur, p, set->size);
+	spd->generation++;
+	return 0;
 }
 
 const struct spd_rule *
@@ -130,185 +182,99 @@ spd_policy_user(const struct spd *spd, const char *name, bool mm)
 	return NULL;
 }
 
-static void
-rule_label(const struct spd_rule *r, char *buf, size_t len)
+static int
+set_delete(struct spd *spd, struct named_set *set, const char *name,
+	   char *err, size_t errlen)
 {
-	snprintf(buf, len, "rule %u (%s to %s)", r->id, r->key.srcaddr,
-		 r->key.dstaddr);
+	bool found;
+	size_t at = set_slot(set, name, &found);
+	const struct spd_rule *user;
+
+	if (!found) {
+		snprintf(err, errlen, "%s \"%s\" does not exist.", set->what,
+			 name);
+		return -1;
+	}
+	user = spd_policy_user(spd, name, set->mm);
+	if (user != NULL) {
+		snprintf(err, errlen, "%s \"%s\" is used by rule %u (%s to %s) "
+				      "and cannot be deleted.",
+			 set->what, (const char *)set->v[at], user->id,
+			 user->key.srcaddr, user->key.dstaddr);
+		return -1;
+	}
+	free(set->v[at]);
+	memmove(&set->v[at], &set->v[at + 1],
+		(set->n - at - 1) * sizeof(*set->v));
+	set->n--;
+	spd->generation++;
+	return 0;
 }
 
 int
 spd_mmpolicy_add(struct spd *spd, const struct spd_mmpolicy *p, char *err,
 		 size_t errlen)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->mm, spd->nmm, p->name,
-			      &found);
-	struct spd_mmpolicy *copy;
-
-	if (found) {
-		snprintf(err, errlen, "main mode policy \"%s\" already exists.",
-			 p->name);
-		return -1;
-	}
-	copy = malloc(sizeof(*copy));
-	if (copy == NULL ||
-	    insert_at((void ***)&spd->mm, &spd->nmm, at, copy) < 0) {
-		free(copy);
-		snprintf(err, errlen, "out of memory.");
-		return -1;
-	}
-	*copy = *p;
-	spd->generation++;
-	return 0;
+	return set_add(spd, &spd->mm, p, err, errlen);
 }
 
 int
 spd_mmpolicy_set(struct spd *spd, const struct spd_mmpolicy *p, char *err,
 		 size_t errlen)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->mm, spd->nmm, p->name,
-			      &found);
-
-	if (!found) {
-		snprintf(err, errlen, "main mode policy \"%s\" does not exist.",
-			 p->name);
-		return -1;
-	}
-	*spd->mm[at] = *p;
-	spd->generation++;
-	return 0;
+	return set_replace(spd, &spd->mm, p, err, errlen);
 }
 
 int
 spd_mmpolicy_delete(struct spd *spd, const char *name, char *err,
 		    size_t errlen)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->mm, spd->nmm, name, &found);
-	const struct spd_rule *user;
-	char label[128];
-
-	if (!found) {
-		snprintf(err, errlen, "main mode policy \"%s\" does not exist.",
-			 name);
-		return -1;
-	}
-	user = spd_policy_user(spd, name, true);
-	if (user != NULL) {
-		rule_label(user, label, sizeof(label));
-		snprintf(err, errlen, "main mode policy \"%s\" is used by %s "
-				      "and cannot be deleted.",
-			 spd->mm[at]->name, label);
-		return -1;
-	}
-	free(spd->mm[at]);
-	remove_at((void **)spd->mm, &spd->nmm, at);
-	spd->generation++;
-	return 0;
+	return set_delete(spd, &spd->mm, name, err, errlen);
 }
 
 const struct spd_mmpolicy *
 spd_mmpolicy_get(const struct spd *spd, const char *name)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->mm, spd->nmm, name, &found);
-
-	return found ? spd->mm[at] : NULL;
+	return set_get(&spd->mm, name);
 }
 
 const struct spd_mmpolicy *
 spd_mmpolicy_at(const struct spd *spd, size_t i)
 {
-	return i < spd->nmm ? spd->mm[i] : NULL;
+	return i < spd->mm.n ? spd->mm.v[i] : NULL;
 }
 
 int
 spd_qmpolicy_add(struct spd *spd, const struct spd_qmpolicy *p, char *err,
 		 size_t errlen)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->qm, spd->nqm, p->name,
-			      &found);
-	struct spd_qmpolicy *copy;
-
-	if (found) {
-		snprintf(err, errlen,
-			 "quick mode policy \"%s\" already exists.", p->name);
-		return -1;
-	}
-	copy = malloc(sizeof(*copy));
-	if (copy == NULL ||
-	    insert_at((void ***)&spd->qm, &spd->nqm, at, copy) < 0) {
-		free(copy);
-		snprintf(err, errlen, "out of memory.");
-		return -1;
-	}
-	*copy = *p;
-	spd->generation++;
-	return 0;
+	return set_add(spd, &spd->qm, p, err, errlen);
 }
 
 int
 spd_qmpolicy_set(struct spd *spd, const struct spd_qmpolicy *p, char *err,
 		 size_t errlen)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->qm, spd->nqm, p->name,
-			      &found);
-
-	if (!found) {
-		snprintf(err, errlen,
-			 "quick mode policy \"%s\" does not exist.", p->name);
-		return -1;
-	}
-	*spd->qm[at] = *p;
-	spd->generation++;
-	return 0;
+	return set_replace(spd, &spd->qm, p, err, errlen);
 }
 
 int
 spd_qmpolicy_delete(struct spd *spd, const char *name, char *err,
 		    size_t errlen)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->qm, spd->nqm, name, &found);
-	const struct spd_rule *user;
-	char label[128];
-
-	if (!found) {
-		snprintf(err, errlen,
-			 "quick mode policy \"%s\" does not exist.", name);
-		return -1;
-	}
-	user = spd_policy_user(spd, name, false);
-	if (user != NULL) {
-		rule_label(user, label, sizeof(label));
-		snprintf(err, errlen, "quick mode policy \"%s\" is used by %s "
-				      "and cannot be deleted.",
-			 spd->qm[at]->name, label);
-		return -1;
-	}
-	free(spd->qm[at]);
-	remove_at((void **)spd->qm, &spd->nqm, at);
-	spd->generation++;
-	return 0;
+	return set_delete(spd, &spd->qm, name, err, errlen);
 }
 
 const struct spd_qmpolicy *
 spd_qmpolicy_get(const struct spd *spd, const char *name)
 {
-	bool found;
-	size_t at = find_slot((void *const *)spd->qm, spd->nqm, name, &found);
-
-	return found ? spd->qm[at] : NULL;
+	return set_get(&spd->qm, name);
 }
 
 const struct spd_qmpolicy *
 spd_qmpolicy_at(const struct spd *spd, size_t i)
 {
-	return i < spd->nqm ? spd->qm[i] : NULL;
+	return i < spd->qm.n ? spd->qm.v[i] : NULL;
 }
 
 /* ---- rules ------------------------------------------------------------ */

@@ -7,32 +7,17 @@
  * the ones only root or the admin group may run.
  */
 #include "cmd.h"
+#include "params.h"
 #include "dynamic.h"
 #include "vocab.h"
 
-static const char *const conntype_choices[] = {"all", "lan", "dialup",
-					       NULL};
-static const char *const action_choices[] = {"permit", "block", "negotiate",
-					     NULL};
-static const char *const format_choices[] = {"list", "table", "json", NULL};
 static const char *const filtertype_choices[] = {"generic", "specific",
 						 NULL};
-static const char *const ruletype_choices[] = {"tunnel", "transport", NULL};
 static const char *const statstype_choices[] = {"all", "ike", "ipsec", NULL};
 static const char *const direction_choices[] = {"in", "out", NULL};
 static const char *const mode_choices[] = {"transport", "tunnel", NULL};
 static const char *const encap_choices[] = {"none", "udp", NULL};
 
-#define P_FORMAT                                                            \
-	{.tag = "format", .type = PT_ENUM, .flags = P_POS,                  \
-	 .choices = format_choices, .def = "list",                          \
-	 .help = "Output as a list, a table, or JSON for programs."}
-#define P_WIDE                                                              \
-	{.tag = "wide", .type = PT_BOOL, .flags = P_POS, .def = "yes",      \
-	 .help = "no cuts lines to fit an 80-column screen."}
-#define P_RESOLVEDNS                                                        \
-	{.tag = "resolvedns", .type = PT_BOOL, .flags = P_POS, .def = "no", \
-	 .help = "yes adds the DNS name of each address."}
 
 #define P_NAME_OR_ALL(what)                                                 \
 	{.tag = "name", .type = PT_NAME, .flags = P_REQ | P_POS, .alt = 1,  \
@@ -166,15 +151,6 @@ static const struct param show_qmpolicy_params[] = {
 	{.tag = "actionoutbound", .type = PT_ENUM, .flags = P_POS,          \
 	 .choices = action_choices, .def = DEF_ACTION,                       \
 	 .help = "What outbound traffic of the rule gets."}
-#define R_AUTH                                                              \
-	{.tag = "kerberos", .type = PT_BOOL, .flags = P_POS,                \
-	 .help = "Kerberos authentication: not available on Linux; yes is "  \
-		 "an error."},                                               \
-	{.tag = "psk", .type = PT_SECRET, .flags = P_POS,                   \
-	 .help = "Pre-shared key for authentication. Never shown."},        \
-	{.tag = "rootca", .type = PT_ROOTCA, .flags = P_POS | P_MULTI,      \
-	 .help = "Certificate authentication trusting this root CA."}
-
 /* In netsh's order (reference §3.5): positional values bind so. */
 static const struct param add_rule_params[] = {
 	R_SRCADDR(P_POS),
@@ -183,7 +159,7 @@ static const struct param add_rule_params[] = {
 	R_FILTER(P_POS),
 	R_ACTIONS("negotiate"),
 	R_MASKS(P_POS),
-	R_AUTH,
+	P_AUTH,
 	{0},
 };
 
@@ -194,7 +170,7 @@ static const struct param set_rule_params[] = {
 	R_MASKS(P_POS),
 	R_POLICIES(P_POS),
 	R_ACTIONS(NULL),
-	R_AUTH,
+	P_AUTH,
 	{0},
 };
 
@@ -359,11 +335,6 @@ static const struct param delete_sa_params[] = {
 
 #define SVC (CMD_SERVICE)
 #define SVC_CHANGES (CMD_SERVICE | CMD_CHANGES)
-
-#define AUTH_REMARKS                                                         \
-	"Authentication methods are tried in the order given; psk= and "    \
-	"rootca= (repeatable) may be mixed, and giving any replaces the "   \
-	"whole list.\nkerberos=yes is an error: use psk= or rootca=."
 
 const struct command dynamic_commands[] = {
 	{.name = "add mmpolicy", .help = "Adds a main mode policy to the SPD.",
