@@ -26,6 +26,7 @@ struct live {
 	size_t nsas;
 	struct live_ike_stats ike;
 	struct live_hooks hooks;
+	unsigned nslots;
 	time_t started;
 };
 
@@ -66,6 +67,12 @@ void
 live_set_hooks(struct live *l, const struct live_hooks *h)
 {
 	l->hooks = *h;
+}
+
+void
+live_set_nslots(struct live *l, unsigned nslots)
+{
+	l->nslots = nslots;
 }
 
 struct spd *
@@ -156,7 +163,13 @@ live_sa_add(struct live *l, const struct dp_sa_params *p,
 			 dp_dir_name(desc->dir), desc->spi);
 		return -1;
 	}
-	r = dp_sa_new(p, &sa);
+	{
+		struct dp_sa_params q = *p;
+		if (q.nslots < l->nslots)
+			q.nslots = l->nslots;
+		r = dp_sa_new(&q, &sa);
+		explicit_bzero(&q, sizeof(q));
+	}
 	if (r != DP_OK) {
 		snprintf(err, errlen, "the SA cannot be built: %s.",
 			 dp_result_str(r));
@@ -243,4 +256,13 @@ live_dp_stats(struct live *l, struct dp_stats *sum)
 	dp_sadb_stats(l->sadb, sum);
 	if (l->hooks.dp_stats != NULL)
 		l->hooks.dp_stats(l->hooks.arg, sum);
+}
+
+size_t
+live_driver_stats(struct live *l, const char **labels, uint64_t *values,
+		  size_t max)
+{
+	if (l->hooks.driver_stats == NULL)
+		return 0;
+	return l->hooks.driver_stats(l->hooks.arg, labels, values, max);
 }

@@ -85,6 +85,10 @@ struct live_hooks {
 	void (*sa_removed)(void *arg, const struct live_sa *s);
 	/* The datapath's counters (summed over its workers). */
 	void (*dp_stats)(void *arg, struct dp_stats *sum);
+	/* The driver's own counters (queued, blocked, ...): up to max
+	 * labels and values; returns how many. */
+	size_t (*driver_stats)(void *arg, const char **labels,
+			       uint64_t *values, size_t max);
 	void *arg;
 };
 
@@ -92,6 +96,9 @@ struct live *live_new(const struct spd_resolver *res);
 /* Drops every SA, frees the SPD; wipes keys and pre-shared keys. */
 void live_free(struct live *l);
 void live_set_hooks(struct live *l, const struct live_hooks *h);
+
+/* Crypto slots every new SA gets: one per datapath worker. */
+void live_set_nslots(struct live *l, unsigned nslots);
 
 struct spd *live_spd(struct live *l);
 struct dp_sadb *live_sadb(struct live *l);
@@ -119,5 +126,8 @@ const struct live_sa *live_sa_at(const struct live *l, size_t i);
 
 /* The IP Security statistics: SA database events plus the datapath's. */
 void live_dp_stats(struct live *l, struct dp_stats *sum);
+/* The driver's own counters; 0 without a driver. */
+size_t live_driver_stats(struct live *l, const char **labels,
+			 uint64_t *values, size_t max);
 
 #endif

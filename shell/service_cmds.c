@@ -17,6 +17,7 @@ fill_opts(struct shell *sh, const struct args *a, struct service_opts *o,
 	service_exec_opts(ctx, o);
 	o->socket_path = service_link_socket_path(sh);
 	o->admin_group = arg_text(a, "group");
+	ctx->tun = arg_text(a, "tun");
 }
 
 static enum cmd_status
@@ -88,6 +89,10 @@ static const struct param start_params[] = {
 	{.tag = "group", .type = PT_STRING, .flags = P_POS,
 	 .help = "Group whose members may change the live state (besides "
 		 "root); everyone else may only show it."},
+	{.tag = "tun", .type = PT_STRING, .flags = P_POS, .def = "ipsec0",
+	 .help = "TUN device of the IPsec driver; none runs without a "
+		 "driver (live state only, no packets: needs no "
+		 "privileges)."},
 	{0},
 };
 

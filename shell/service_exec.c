@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "driver.h"
 #include "lex.h"
 #include "log.h"
 #include "resolve.h"
@@ -101,6 +102,24 @@ on_start(struct service *svc, void *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory.");
 		return -1;
 	}
+	if (ctx->tun != NULL && strcmp(ctx->tun, "none") == 0) {
+		log_notice("running without a driver (tun=none): live state "
+			   "is kept, no packet is moved");
+		return 0;
+	}
+	{
+		struct driver_config dc = {.tun_name = ctx->tun};
+		char derr[256];
+		if (driver_start(service_loop(svc), ctx->live, &dc,
+				 &ctx->driver, derr, sizeof(derr)) < 0) {
+			snprintf(err, errlen, "the IPsec driver did not start: "
+					      "%s",
+				 derr);
+			live_free(ctx->live);
+			ctx->live = NULL;
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -110,6 +129,8 @@ on_stop(struct service *svc, void *arg)
 	struct service_exec *ctx = arg;
 
 	(void)svc;
+	driver_stop(ctx->driver);
+	ctx->driver = NULL;
 	live_free(ctx->live);
 	ctx->live = NULL;
 }

@@ -9,9 +9,15 @@
 #include "live.h"
 #include "service.h"
 
+struct driver;
+
 struct service_exec {
 	struct service *svc;
 	struct live *live;
+	struct driver *driver;
+	/* The TUN device of the driver; "none" runs without a driver (live
+	 * state is kept and shown, no packet moves). */
+	const char *tun;
 };
 
 /* Sets exec, the hooks and their argument (ctx) in o. */

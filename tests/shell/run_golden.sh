@@ -21,7 +21,7 @@ cp "$here"/*.netsh "$here"/../../examples/*/*.netsh "$work"/
 sock="$work/no-service.sock"
 if head -n 1 "$here/$name.in" | grep -q '^# service'; then
 	sock="$work/service.sock"
-	TZ=UTC "$ipsecsh" --socket "$sock" service start > /dev/null ||
+	TZ=UTC "$ipsecsh" --socket "$sock" service start tun=none > /dev/null ||
 		exit 1
 	trap '"$ipsecsh" --socket "$sock" service stop > /dev/null; rm -rf "$work"' EXIT
 fi

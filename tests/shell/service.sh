@@ -27,11 +27,11 @@ echo "$out" | grep -q "the ipsecsh service is not running" ||
 "$ipsecsh" --socket "$a" service status > /dev/null &&
 	fail "status says running before start"
 
-"$ipsecsh" --socket "$a" service start > /dev/null || fail "start"
-out=$("$ipsecsh" --socket "$a" service start 2>&1) &&
+"$ipsecsh" --socket "$a" service start tun=none > /dev/null || fail "start"
+out=$("$ipsecsh" --socket "$a" service start tun=none 2>&1) &&
 	fail "a second service on the same socket started"
 echo "$out" | grep -q "already running" || fail "second start: $out"
-"$ipsecsh" --socket "$b" service start > /dev/null ||
+"$ipsecsh" --socket "$b" service start tun=none > /dev/null ||
 	fail "a service on another socket did not start"
 "$ipsecsh" --socket "$a" service status | grep -q "is running" ||
 	fail "status"
@@ -71,7 +71,7 @@ grep -q "does not resolve" "$work/err" || fail "resolve message"
 "$ipsecsh" --socket "$a" service status > /dev/null &&
 	fail "status says running after stop"
 [ -e "$a" ] && fail "socket left behind"
-"$ipsecsh" --socket "$a" service start > /dev/null || fail "restart"
+"$ipsecsh" --socket "$a" service start tun=none > /dev/null || fail "restart"
 "$ipsecsh" --socket "$a" ipsec dynamic show config | grep -q "120" ||
 	fail "config lost across restart"
 [ "$(stat -c %a "$a.conf")" = 600 ] || fail "config file not 0600"

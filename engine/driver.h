@@ -1,0 +1,43 @@
+/*
+ * driver.h - the service's IPsec driver: the datapath runtime (TUN
+ * device, ESP sockets, workers) kept in step with the live state.
+ *
+ * The driver registers itself as live's hooks: every SPD commit hands
+ * the compiled filters to the runtime's classifier and routes their
+ * destinations into the TUN device; every SA added or removed goes to the
+ * runtime's outbound index; `show stats` reads the runtime's counters.
+ * Acquires raised by the workers reach the service's loop through a
+ * wakeup and move the IKE statistics (the negotiator of issue 4 will
+ * consume them).
+ *
+ * Everything here runs in the service's main thread, except the acquire
+ * callback, which only queues and wakes.
+ */
+#ifndef IPSECSH_DRIVER_H
+#define IPSECSH_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "live.h"
+#include "runtime.h"
+
+struct loop;
+struct driver;
+
+struct driver_config {
+	const char *tun_name; /* NULL: DP_RUNTIME_TUN_NAME */
+	unsigned nqueues;     /* 0: one per CPU */
+	uint16_t natt_port;   /* 0: 4500 */
+};
+
+int driver_start(struct loop *loop, struct live *live,
+		 const struct driver_config *cfg, struct driver **out,
+		 char *err, size_t errlen);
+/* Stops the runtime (routes and rules removed) and detaches from live. */
+void driver_stop(struct driver *d);
+
+/* The runtime's own counters (queued packets, acquires, ...). */
+void driver_rt_stats(struct driver *d, struct dp_rt_stats *out);
+
+#endif
