@@ -259,8 +259,7 @@ size_t
 acq_take_ready(struct acq_table *t,
                bool (*ready)(void *arg, bool tunnel,
                              const struct dp_addr *peer),
-               void *arg, struct dp_pool *pool, size_t max,
-               struct dp_pkt **out)
+               void *arg, struct dp_pool *pool, size_t max, struct dp_pkt **out)
 {
 	struct dp_pkt *head = NULL, **tail = &head;
 	size_t n = 0;
@@ -277,7 +276,8 @@ acq_take_ready(struct acq_table *t,
 			struct dp_pkt *pkt = dp_pool_get(pool);
 
 			if (pkt == NULL ||
-			    dp_pkt_set(pkt, t->mem + (size_t)s * t->lim.pkt_size,
+			    dp_pkt_set(pkt,
+			               t->mem + (size_t)s * t->lim.pkt_size,
 			               t->slots[s].len) < 0) {
 				dp_pkt_release(pkt);
 				max = n; /* no room: the rest stays queued */

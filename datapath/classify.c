@@ -50,7 +50,7 @@ dp_action_name(enum dp_action a)
 #define NONE UINT32_MAX
 
 /* An address shape: family code (0 any, 1 IPv4, 2 IPv6) and length. */
-#define ASHAPE(fc, plen) ((uint16_t)((fc) * 129u + (plen)))
+#define ASHAPE(fc, plen) ((uint16_t)((fc)*129u + (plen)))
 #define ASHAPE_FC(s) ((s) / 129u)
 #define ASHAPE_PLEN(s) ((s) % 129u)
 #define ASHAPES (3u * 129u)
@@ -121,7 +121,8 @@ plen_init(void)
 			if (p >= (i + 1) * 8)
 				plen_mask[p][i] = 0xff;
 			else if (p > i * 8)
-				plen_mask[p][i] = (uint8_t)(0xff00u >> (p - i * 8));
+				plen_mask[p][i] =
+				    (uint8_t)(0xff00u >> (p - i * 8));
 		}
 }
 
@@ -470,8 +471,8 @@ dp_classifier_shapes(const struct dp_classifier *c)
 
 /* The first filter of leaf l that f matches, if before best. */
 static uint32_t
-leaf_lookup(const struct dp_classifier *c, uint32_t l,
-            const struct dp_flow *f, uint32_t best)
+leaf_lookup(const struct dp_classifier *c, uint32_t l, const struct dp_flow *f,
+            uint32_t best)
 {
 	const struct cls_node *leaf = &c->leaves[l];
 	uint32_t i;

@@ -18,21 +18,47 @@
  * Worker 0 also releases packets queued for a peer whose outbound SA has
  * just been added, expires acquires and reclaims retired snapshots once
  * a second.
+ *
+ * With TUN offloads (offload.c) a TUN read may bring a TCP super-packet,
+ * cut into segments that each take the path above; decrypted TCP
+ * segments are coalesced per flow until the end of the batch.  UDP
+ * output joins equal-size packets to one peer into one UDP_SEGMENT
+ * message.  The classification and SA lookup of a packet are reused
+ * for the next one of the same flow within a batch.
  */
 #include <errno.h>
+#include <linux/udp.h>
+#include <linux/virtio_net.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "pkt.h"
 #include "rt_core.h"
 #include "sa.h"
 
+/*
+ * The last outbound decision of a batch: segments of a super-packet and
+ * bursts share a flow, so the classification and SA lookup of the
+ * previous packet serve the next one when its 5-tuple is the same.
+ * Valid only while the batch's snapshots are (reset when online).
+ */
+struct out_cache {
+	bool valid;
+	struct dp_addr src, dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+	const struct dp_filter *flt;
+	struct dp_sa *sa;
+};
+
 struct batch_ctx {
 	struct rt_worker *w;
 	const struct dp_classifier *cls;
 	const struct satab *tab;
+	struct out_cache oc;
 };
 
 /* ---- quiescent states -------------------------------------------------- */
@@ -51,6 +77,7 @@ rt_online(struct batch_ctx *b)
 	atomic_store(&b->w->qs, atomic_load(&rt->epoch));
 	b->cls = atomic_load(&rt->cls);
 	b->tab = atomic_load(&rt->tab);
+	b->oc.valid = false;
 }
 
 static void
@@ -58,6 +85,7 @@ rt_offline(struct batch_ctx *b)
 {
 	b->cls = NULL;
 	b->tab = NULL;
+	b->oc.valid = false;
 	atomic_store(&b->w->qs, 0);
 }
 
@@ -106,6 +134,59 @@ txq_fd(struct rt_worker *w, enum rt_txq q)
 	}
 }
 
+/* Control data of message m: the source address, and the segment
+ * size when it carries several packets. */
+static void
+tx_control(struct rt_batch *b, unsigned m)
+{
+	struct msghdr *mh = &b->msg[m].msg_hdr;
+	const struct dp_addr *src = &b->src[m];
+	struct cmsghdr *c;
+	size_t used = 0;
+
+	mh->msg_control = NULL;
+	mh->msg_controllen = 0;
+	if (src->family == 0 && mh->msg_iovlen < 2)
+		return;
+	memset(b->ctl[m].b, 0, sizeof(b->ctl[m].b));
+	mh->msg_control = b->ctl[m].b;
+	mh->msg_controllen = sizeof(b->ctl[m].b);
+	c = CMSG_FIRSTHDR(mh);
+	if (src->family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, src->bytes, 4);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		used += CMSG_SPACE(sizeof(pi));
+	} else if (src->family == AF_INET6) {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi6_addr, src->bytes, 16);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		used += CMSG_SPACE(sizeof(pi));
+	}
+	if (mh->msg_iovlen >= 2) {
+		uint16_t seg = (uint16_t)mh->msg_iov[0].iov_len;
+
+		if (used > 0)
+			c = (struct cmsghdr *)(void *)(b->ctl[m].b + used);
+		c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		used += CMSG_SPACE(sizeof(seg));
+	}
+	mh->msg_controllen = used;
+}
+
 static void
 tx_flush(struct rt_worker *w, enum rt_txq q)
 {
@@ -113,24 +194,36 @@ tx_flush(struct rt_worker *w, enum rt_txq q)
 	int fd = txq_fd(w, q);
 	unsigned done = 0, i;
 
+	for (i = 0; i < b->n; i++)
+		tx_control(b, i);
 	while (done < b->n) {
 		int r = sendmmsg(fd, b->msg + done, b->n - done, MSG_DONTWAIT);
 
 		if (r < 0) {
+			struct msghdr *mh = &b->msg[done].msg_hdr;
+
 			if (errno == EINTR)
 				continue;
+			/* A kernel without UDP segmentation offload: never
+			 * again (these packets are lost once). */
+			if (mh->msg_iovlen > 1 &&
+			    (errno == EINVAL || errno == EIO ||
+			     errno == ENOPROTOOPT))
+				w->udp_gso = false;
 			/* The message at done failed: count it, go on with
 			 * the rest (a full queue drops, as a router does). */
-			RT_CTR_INC(w, tx_errors);
+			RT_CTR_ADD(w, tx_errors, mh->msg_iovlen);
 			done++;
 			continue;
 		}
-		RT_CTR_ADD(w, net_tx, (unsigned)r);
+		for (i = done; i < done + (unsigned)r; i++)
+			RT_CTR_ADD(w, net_tx, b->msg[i].msg_hdr.msg_iovlen);
 		done += (unsigned)r;
 	}
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->niov; i++)
 		dp_pkt_release(b->pkt[i]);
 	b->n = 0;
+	b->niov = 0;
 }
 
 static void
@@ -143,16 +236,38 @@ tx_flush_all(struct rt_worker *w)
 			tx_flush(w, (enum rt_txq)q);
 }
 
+static void
+fill_name(union rt_sockaddr *n, const struct dp_addr *dst, uint16_t port,
+          socklen_t *len)
+{
+	memset(n, 0, sizeof(*n));
+	if (dst->family == AF_INET) {
+		n->in4.sin_family = AF_INET;
+		n->in4.sin_port = htons(port);
+		memcpy(&n->in4.sin_addr, dst->bytes, 4);
+		*len = sizeof(struct sockaddr_in);
+	} else {
+		n->in6.sin6_family = AF_INET6;
+		n->in6.sin6_port = htons(port);
+		memcpy(&n->in6.sin6_addr, dst->bytes, 16);
+		*len = sizeof(struct sockaddr_in6);
+	}
+}
+
 /*
  * Queues pkt for socket q, to dst (port: UDP only), from src (NULL: the
  * kernel picks; else IP_PKTINFO / IPV6_PKTINFO).  Takes the packet.
+ * With UDP segmentation offload, a packet of the size of the previous
+ * one(s) to the same peer joins their message.
  */
 static void
 tx_add(struct rt_worker *w, enum rt_txq q, struct dp_pkt *pkt,
        const struct dp_addr *dst, uint16_t port, const struct dp_addr *src)
 {
 	struct rt_batch *b = &w->tx[q];
+	union rt_sockaddr name;
 	struct msghdr *mh;
+	socklen_t nlen;
 	unsigned i;
 
 	if (txq_fd(w, q) < 0) {
@@ -160,75 +275,77 @@ tx_add(struct rt_worker *w, enum rt_txq q, struct dp_pkt *pkt,
 		dp_pkt_release(pkt);
 		return;
 	}
-	if (b->n == w->rt->cfg.batch)
+	if (b->niov == w->rt->cfg.batch)
 		tx_flush(w, q);
-	i = b->n++;
+	fill_name(&name, dst, port, &nlen);
+	i = b->niov++;
 	b->pkt[i] = pkt;
 	b->iov[i].iov_base = dp_pkt_data(pkt);
 	b->iov[i].iov_len = pkt->len;
-	mh = &b->msg[i].msg_hdr;
-	memset(mh, 0, sizeof(*mh));
-	mh->msg_iov = &b->iov[i];
-	mh->msg_iovlen = 1;
-	mh->msg_name = &b->name[i];
-	memset(&b->name[i], 0, sizeof(b->name[i]));
-	if (dst->family == AF_INET) {
-		b->name[i].in4.sin_family = AF_INET;
-		b->name[i].in4.sin_port = htons(port);
-		memcpy(&b->name[i].in4.sin_addr, dst->bytes, 4);
-		mh->msg_namelen = sizeof(struct sockaddr_in);
-	} else {
-		b->name[i].in6.sin6_family = AF_INET6;
-		b->name[i].in6.sin6_port = htons(port);
-		memcpy(&b->name[i].in6.sin6_addr, dst->bytes, 16);
-		mh->msg_namelen = sizeof(struct sockaddr_in6);
-	}
-	if (src != NULL) {
-		struct cmsghdr *c;
+	if (w->udp_gso && (q == TX_UDP4 || q == TX_UDP6) && b->n > 0) {
+		unsigned m = b->n - 1;
 
-		mh->msg_control = b->ctl[i].b;
-		mh->msg_controllen = sizeof(b->ctl[i].b);
-		memset(b->ctl[i].b, 0, sizeof(b->ctl[i].b));
-		c = CMSG_FIRSTHDR(mh);
-		if (src->family == AF_INET) {
-			struct in_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			memcpy(&pi.ipi_spec_dst, src->bytes, 4);
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			mh->msg_controllen = CMSG_SPACE(sizeof(pi));
-		} else {
-			struct in6_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			memcpy(&pi.ipi6_addr, src->bytes, 16);
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		mh = &b->msg[m].msg_hdr;
+		/* Every segment but the last has the size of the first. */
+		if (mh->msg_iov[mh->msg_iovlen - 1].iov_len ==
+		        mh->msg_iov[0].iov_len &&
+		    pkt->len <= mh->msg_iov[0].iov_len &&
+		    mh->msg_iovlen < UDP_GSO_MAX &&
+		    b->bytes[m] + pkt->len <= UDP_GSO_BYTES &&
+		    memcmp(&b->name[m], &name, sizeof(name)) == 0 &&
+		    (src == NULL
+		         ? b->src[m].family == 0
+		         : memcmp(&b->src[m], src, sizeof(*src)) == 0)) {
+			mh->msg_iovlen++;
+			b->bytes[m] += pkt->len;
+			return;
 		}
 	}
+	i = b->n++;
+	b->name[i] = name;
+	mh = &b->msg[i].msg_hdr;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_iov = &b->iov[b->niov - 1];
+	mh->msg_iovlen = 1;
+	mh->msg_name = &b->name[i];
+	mh->msg_namelen = nlen;
+	b->bytes[i] = pkt->len;
+	if (src != NULL)
+		b->src[i] = *src;
+	else
+		memset(&b->src[i], 0, sizeof(b->src[i]));
 }
 
 static void
 tun_flush(struct rt_worker *w)
 {
+	static const uint8_t zero_vnet[VNET_HLEN];
 	unsigned i;
 
 	for (i = 0; i < w->ntun; i++) {
 		struct dp_pkt *pkt = w->tunq[i];
+		struct iovec iov[2];
+		ssize_t r;
 
-		if (write(w->tun, dp_pkt_data(pkt), pkt->len) < 0)
+		/* With offloads every write starts with a virtio-net
+		 * header: all zero = one plain packet, checksum as is. */
+		iov[0].iov_base = (void *)(uintptr_t)zero_vnet;
+		iov[0].iov_len = sizeof(zero_vnet);
+		iov[1].iov_base = dp_pkt_data(pkt);
+		iov[1].iov_len = pkt->len;
+		if (w->vnet)
+			r = writev(w->tun, iov, 2);
+		else
+			r = write(w->tun, dp_pkt_data(pkt), pkt->len);
+		if (r < 0)
 			RT_CTR_INC(w, tx_errors);
 		else
 			RT_CTR_INC(w, tun_tx);
 		dp_pkt_release(pkt);
 	}
 	w->ntun = 0;
+	if (w->vnet)
+		off_gro_flush(w);
 }
 
 /* ---- outbound: a packet from the TUN device ----------------------------- */
@@ -302,6 +419,18 @@ queue_for_sa(struct rt_worker *w, const struct dp_filter *flt,
 	rt->cfg.acquire(rt->cfg.arg, &a);
 }
 
+/* Link-local and multicast destinations have no business in a tunnel
+ * and cannot be sent on a raw socket without an interface. */
+static bool
+local_scope(const struct dp_addr *d)
+{
+	if (d->family == AF_INET)
+		return d->bytes[0] >= 224 ||
+		       (d->bytes[0] == 169 && d->bytes[1] == 254);
+	return d->bytes[0] == 0xff ||
+	       (d->bytes[0] == 0xfe && (d->bytes[1] & 0xc0) == 0x80);
+}
+
 static void
 out_one(struct batch_ctx *b, struct dp_pkt *pkt)
 {
@@ -317,7 +446,26 @@ out_one(struct batch_ctx *b, struct dp_pkt *pkt)
 		return;
 	}
 	pkt->len = f.len;
-	flt = dp_classify(b->cls, &f);
+	if (local_scope(&f.dst)) {
+		RT_CTR_INC(w, ignored);
+		dp_pkt_release(pkt);
+		return;
+	}
+	if (b->oc.valid && b->oc.proto == f.proto && b->oc.sport == f.sport &&
+	    b->oc.dport == f.dport &&
+	    memcmp(&b->oc.dst, &f.dst, sizeof(f.dst)) == 0 &&
+	    memcmp(&b->oc.src, &f.src, sizeof(f.src)) == 0 &&
+	    (b->oc.sa == NULL || !dp_sa_hard_expired(b->oc.sa))) {
+		flt = b->oc.flt;
+		sa = b->oc.sa;
+		if (sa != NULL) {
+			send_with_sa(w, sa, pkt, &f);
+			return;
+		}
+	} else {
+		flt = dp_classify(b->cls, &f);
+		b->oc.valid = false;
+	}
 	if (flt == NULL || flt->outbound == DP_ACT_PERMIT) {
 		/* No policy, or permit: out in clear, marked, so it does
 		 * not come back into the TUN device. */
@@ -337,7 +485,85 @@ out_one(struct batch_ctx *b, struct dp_pkt *pkt)
 		queue_for_sa(w, flt, peer, pkt, &f);
 		return;
 	}
+	b->oc.valid = true;
+	b->oc.src = f.src;
+	b->oc.dst = f.dst;
+	b->oc.proto = f.proto;
+	b->oc.sport = f.sport;
+	b->oc.dport = f.dport;
+	b->oc.flt = flt;
+	b->oc.sa = sa;
 	send_with_sa(w, sa, pkt, &f);
+}
+
+static void
+emit_segment(void *arg, struct dp_pkt *pkt)
+{
+	out_one(arg, pkt);
+}
+
+/*
+ * One read with offloads: the virtio-net header, then the packet into a
+ * pool buffer; a TCP super-packet spills over into w->big, is made
+ * contiguous there and cut into segments.  Returns -1 when the device
+ * is empty.
+ */
+static int
+tun_read_vnet(struct batch_ctx *b)
+{
+	struct rt_worker *w = b->w;
+	struct virtio_net_hdr vh;
+	struct dp_pkt *pkt = dp_pool_get(w->pool);
+	struct iovec iov[3];
+	size_t room, len;
+	ssize_t r;
+
+	if (pkt == NULL)
+		return -1;
+	room = pkt->size - pkt->off - DP_PKT_TAILROOM;
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = sizeof(vh);
+	iov[1].iov_base = dp_pkt_data(pkt);
+	iov[1].iov_len = room;
+	iov[2].iov_base = w->big + room;
+	iov[2].iov_len = TSO_MAXLEN;
+	r = readv(w->tun, iov, 3);
+	if (r <= 0) {
+		dp_pkt_release(pkt);
+		if (r < 0 && errno != EAGAIN && errno != EINTR)
+			RT_CTR_INC(w, rx_errors);
+		return -1;
+	}
+	RT_CTR_INC(w, tun_rx);
+	if ((size_t)r <= sizeof(vh)) {
+		dp_pkt_release(pkt);
+		return 0;
+	}
+	len = (size_t)r - sizeof(vh);
+	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		const uint8_t *p = dp_pkt_data(pkt);
+
+		if (len > room) {
+			memcpy(w->big, p, room);
+			p = w->big;
+		}
+		RT_CTR_INC(w, tso_split);
+		if (off_segment(w, &vh, p, len, emit_segment, b) < 0)
+			RT_CTR_INC(w, encap_errors);
+		dp_pkt_release(pkt);
+		return 0;
+	}
+	if (len > room) {
+		RT_CTR_INC(w, oversize);
+		dp_pkt_release(pkt);
+		return 0;
+	}
+	pkt->len = (uint32_t)len;
+	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		off_csum_finish(dp_pkt_data(pkt), len, vh.csum_start,
+		                (size_t)vh.csum_start + vh.csum_offset);
+	out_one(b, pkt);
+	return 0;
 }
 
 static void
@@ -347,9 +573,15 @@ tun_rx(struct batch_ctx *b)
 	unsigned n;
 
 	for (n = 0; n < w->rt->cfg.batch; n++) {
-		struct dp_pkt *pkt = dp_pool_get(w->pool);
+		struct dp_pkt *pkt;
 		ssize_t r;
 
+		if (w->vnet) {
+			if (tun_read_vnet(b) < 0)
+				break;
+			continue;
+		}
+		pkt = dp_pool_get(w->pool);
 		if (pkt == NULL)
 			break;
 		r = read(w->tun, dp_pkt_data(pkt),
@@ -385,6 +617,9 @@ deliver(struct batch_ctx *b, struct dp_pkt *pkt)
 			return;
 		}
 	}
+	/* Plain TCP data segments are coalesced for the kernel. */
+	if (w->vnet && off_gro_add(w, pkt))
+		return;
 	if (w->ntun == RT_BATCH_MAX)
 		tun_flush(w);
 	w->tunq[w->ntun++] = pkt;
@@ -395,8 +630,8 @@ core_uncounted(enum dp_result r)
 {
 	/* The core counts every failure of the packet itself; these are
 	 * the runtime's or the system's. */
-	return r == DP_ERR_INVAL || r == DP_ERR_NOSPACE ||
-	       r == DP_ERR_CRYPTO || r == DP_ERR_NOMEM;
+	return r == DP_ERR_INVAL || r == DP_ERR_NOSPACE || r == DP_ERR_CRYPTO ||
+	       r == DP_ERR_NOMEM;
 }
 
 static void
@@ -636,8 +871,8 @@ ah6_rx(struct batch_ctx *b)
 			continue;
 		}
 		h = pkt_push(pkt, IP6_HLEN);
-		ip6_build(h, 0, (uint16_t)(pkt->len - IP6_HLEN),
-		          IPPROTO_NUM_AH, 64, src.bytes, dst.bytes);
+		ip6_build(h, 0, (uint16_t)(pkt->len - IP6_HLEN), IPPROTO_NUM_AH,
+		          64, src.bytes, dst.bytes);
 		ah_in(b, pkt);
 	}
 	tun_flush(w);
@@ -695,7 +930,8 @@ udp_rx(struct batch_ctx *b, int fd, bool v6)
 	tun_flush(w);
 }
 
-/* ---- worker 0's chores ----------------------------------------------------- */
+/* ---- worker 0's chores -----------------------------------------------------
+ */
 
 static bool
 peer_ready(void *arg, bool tunnel, const struct dp_addr *peer)
@@ -725,7 +961,8 @@ release_queued(struct batch_ctx *b)
 	}
 }
 
-/* ---- the loop --------------------------------------------------------------- */
+/* ---- the loop ---------------------------------------------------------------
+ */
 
 void *
 rt_worker_main(void *arg)

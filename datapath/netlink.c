@@ -186,8 +186,8 @@ nl_rule(struct nl *nl, bool add, int family, uint32_t pref, uint32_t mark,
 
 int
 nl_route(struct nl *nl, bool add, const struct dp_addr *dst, unsigned plen,
-         const struct dp_addr *prefsrc, int ifindex, uint32_t table,
-         char *err, size_t errlen)
+         const struct dp_addr *prefsrc, int ifindex, uint32_t table, char *err,
+         size_t errlen)
 {
 	struct nl_req r;
 	struct rtmsg *rtm;
@@ -210,7 +210,7 @@ nl_route(struct nl *nl, bool add, const struct dp_addr *dst, unsigned plen,
 	memcpy(net, dst->bytes, alen);
 	for (i = 0; i < alen * 8; i++)
 		if (i >= plen)
-			net[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+			net[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 	memset(&r, 0, sizeof(r));
 	r.h.nlmsg_len = NLMSG_LENGTH(0);
 	r.h.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;

@@ -21,7 +21,13 @@
 #include "rt_int.h"
 
 #define RT_BATCH_MAX 128u
-#define RT_CTL_LEN 64 /* room for one IP_PKTINFO or IPV6_PKTINFO */
+#define VNET_HLEN 10      /* struct virtio_net_hdr */
+#define GRO_MAX 8         /* flows coalesced at once per worker */
+#define GRO_MAXLEN 65535u /* an IPv4 datagram's limit */
+#define TSO_MAXLEN 65600u /* a super-packet from the TUN device */
+#define RT_CTL_LEN 64     /* IP(V6)_PKTINFO and UDP_SEGMENT */
+#define UDP_GSO_MAX 64    /* segments per UDP GSO send (the kernel's limit) */
+#define UDP_GSO_BYTES 65000u
 
 /* Output queues of a worker: one per socket it sends on. */
 enum rt_txq {
@@ -41,8 +47,14 @@ union rt_sockaddr {
 	struct sockaddr_in6 in6;
 };
 
+/*
+ * A batch of datagrams for one socket: n messages over niov packets (one
+ * iovec each).  Receiving and most sending use one packet per message;
+ * UDP with segmentation offload puts a run of equal-size packets to one
+ * peer into one message (UDP_SEGMENT = their size).
+ */
 struct rt_batch {
-	unsigned n;
+	unsigned n, niov;
 	struct mmsghdr msg[RT_BATCH_MAX];
 	struct iovec iov[RT_BATCH_MAX];
 	union rt_sockaddr name[RT_BATCH_MAX];
@@ -50,7 +62,19 @@ struct rt_batch {
 		struct cmsghdr align;
 		uint8_t b[RT_CTL_LEN];
 	} ctl[RT_BATCH_MAX];
-	struct dp_pkt *pkt[RT_BATCH_MAX];
+	struct dp_pkt *pkt[RT_BATCH_MAX]; /* by iovec */
+	struct dp_addr src[RT_BATCH_MAX]; /* by message; family 0: none */
+	uint32_t bytes[RT_BATCH_MAX];     /* by message */
+};
+
+/* A TCP super-packet being coalesced for the TUN device (offload.c). */
+struct gro {
+	bool used, closed;
+	int family;
+	size_t l3len, thl, len, mss;
+	unsigned nseg;
+	uint32_t next_seq;
+	uint8_t *buf; /* VNET_HLEN + GRO_MAXLEN */
 };
 
 struct rt_worker {
@@ -60,7 +84,7 @@ struct rt_worker {
 	bool started;
 	int ep, tun, ev, udp4, udp6;
 	struct dp_pool *pool;
-	struct dp_worker dw;   /* slot = idx, core counters */
+	struct dp_worker dw;    /* slot = idx, core counters */
 	struct dp_rt_stats ctr; /* this worker's, single writer */
 	_Atomic uint64_t qs __attribute__((aligned(64)));
 	uint64_t last_tick;
@@ -68,6 +92,11 @@ struct rt_worker {
 	struct rt_batch tx[TX_COUNT];
 	unsigned ntun;
 	struct dp_pkt *tunq[RT_BATCH_MAX];
+	/* TUN offloads (IFF_VNET_HDR), UDP segmentation offload */
+	bool vnet, udp_gso;
+	uint8_t *big; /* a super-packet read: room of a pool buffer + TSO */
+	struct gro gro[GRO_MAX];
+	unsigned gro_next;
 } __attribute__((aligned(64)));
 
 struct rt_retired {
@@ -125,6 +154,22 @@ enum rt_tag {
 };
 
 void *rt_worker_main(void *arg);
+
+struct virtio_net_hdr;
+/* Cuts the TCP super-packet (p, len) described by vh into segments in
+ * w's pool, each with full checksums, calling emit for each: the number
+ * of segments, or -1 (not a TCP packet we cut, or no buffers). */
+int off_segment(struct rt_worker *w, const struct virtio_net_hdr *vh,
+                const uint8_t *p, size_t len,
+                void (*emit)(void *arg, struct dp_pkt *pkt), void *arg);
+/* Completes a partial checksum (NEEDS_CSUM): the one's-complement sum
+ * from start to the end goes, inverted, into the field at field. */
+void off_csum_finish(uint8_t *p, size_t len, size_t start, size_t field);
+/* Takes pkt into a coalesced TCP write if it is a plain data segment
+ * (true: pkt consumed), else false; writes what must go before it. */
+bool off_gro_add(struct rt_worker *w, struct dp_pkt *pkt);
+/* Writes every pending coalesced packet. */
+void off_gro_flush(struct rt_worker *w);
 /* Frees retired snapshots whose grace period is over. */
 void rt_reclaim(struct dp_runtime *rt);
 void rt_wake(struct rt_worker *w);

@@ -95,10 +95,13 @@ void acq_counters(struct acq_table *t, struct acq_counters *c);
 
 /* ---- TUN device (tun.c) and rtnetlink (netlink.c) -------------------- */
 
-/* Opens n queues of the multi-queue TUN device name (non-blocking) and
- * sets its MTU and brings it up.  fds[] gets them; -1 with err. */
-int tun_open(const char *name, unsigned n, unsigned mtu, int *fds,
-             int *ifindex, char *err, size_t errlen);
+/* Opens n queues of the multi-queue TUN device name (non-blocking),
+ * with virtio-net headers and TCP segmentation offload when *vnet,
+ * sets its MTU and transmit queue length, keeps IPv6 from giving it a
+ * link-local address (no router or multicast chatter into the device)
+ * and brings it up.  fds[] gets them; -1 with err. */
+int tun_open(const char *name, unsigned n, unsigned mtu, unsigned txqlen,
+             bool *vnet, int *fds, int *ifindex, char *err, size_t errlen);
 
 struct nl;
 struct nl *nl_open(char *err, size_t errlen);

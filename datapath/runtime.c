@@ -181,8 +181,8 @@ open_shared_sockets(struct dp_runtime *rt, bool v6, char *err, size_t errlen)
 {
 	rt->esp4 = mk_socket(rt, AF_INET, SOCK_RAW, IPPROTO_ESP, err, errlen,
 	                     "raw ESP");
-	rt->ah4 = mk_socket(rt, AF_INET, SOCK_RAW, IPPROTO_AH, err, errlen,
-	                    "raw AH");
+	rt->ah4 =
+	    mk_socket(rt, AF_INET, SOCK_RAW, IPPROTO_AH, err, errlen, "raw AH");
 	rt->raw4 = mk_socket(rt, AF_INET, SOCK_RAW, IPPROTO_RAW, err, errlen,
 	                     "raw IP");
 	if (rt->esp4 < 0 || rt->ah4 < 0 || rt->raw4 < 0)
@@ -237,8 +237,8 @@ open_udp(struct dp_runtime *rt, struct rt_worker *w, bool v6, char *err,
 	}
 	if (!v6)
 		return 0;
-	w->udp6 = mk_socket(rt, AF_INET6, SOCK_DGRAM, 0, err, errlen,
-	                    "UDP IPv6");
+	w->udp6 =
+	    mk_socket(rt, AF_INET6, SOCK_DGRAM, 0, err, errlen, "UDP IPv6");
 	if (w->udp6 < 0)
 		return -1;
 	if (set_int(w->udp6, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0 ||
@@ -251,8 +251,8 @@ open_udp(struct dp_runtime *rt, struct rt_worker *w, bool v6, char *err,
 	a.in6.sin6_family = AF_INET6;
 	a.in6.sin6_port = htons(rt->cfg.natt_port);
 	if (bind(w->udp6, &a.sa, sizeof(a.in6)) < 0) {
-		snprintf(err, errlen, "UDP IPv6 port %u: %s",
-		         rt->cfg.natt_port, strerror(errno));
+		snprintf(err, errlen, "UDP IPv6 port %u: %s", rt->cfg.natt_port,
+		         strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -514,8 +514,8 @@ rules(struct dp_runtime *rt, bool add, char *err, size_t errlen)
 			return -1;
 		rt->rules6 = true;
 		if (c->keep_main_routes) {
-			if (nl_rule(rt->nl, true, AF_INET6, c->rule_pref - 1,
-			            0, 0, true, err, errlen) < 0)
+			if (nl_rule(rt->nl, true, AF_INET6, c->rule_pref - 1, 0,
+			            0, true, err, errlen) < 0)
 				return -1;
 			rt->suppress6 = true;
 		}
@@ -531,9 +531,8 @@ rules(struct dp_runtime *rt, bool add, char *err, size_t errlen)
 	if (rt->rules6 && nl_rule(rt->nl, false, AF_INET6, c->rule_pref,
 	                          c->fwmark, c->table, false, err, errlen) < 0)
 		rc = -1;
-	if (rt->suppress6 &&
-	    nl_rule(rt->nl, false, AF_INET6, c->rule_pref - 1, 0, 0, true, err,
-	            errlen) < 0)
+	if (rt->suppress6 && nl_rule(rt->nl, false, AF_INET6, c->rule_pref - 1,
+	                             0, 0, true, err, errlen) < 0)
 		rc = -1;
 	rt->rules4 = rt->rules6 = rt->suppress4 = rt->suppress6 = false;
 	return rc;
@@ -572,6 +571,8 @@ config_defaults(struct dp_runtime_config *c)
 		c->pool_size = 1024;
 	if (c->batch == 0)
 		c->batch = 64;
+	if (c->txqlen == 0)
+		c->txqlen = 4096;
 	if (c->batch > RT_BATCH_MAX)
 		c->batch = RT_BATCH_MAX;
 }
@@ -597,6 +598,9 @@ runtime_free(struct dp_runtime *rt)
 			close_fd(&w->udp4);
 			close_fd(&w->udp6);
 			dp_pool_free(w->pool);
+			free(w->big);
+			for (unsigned g = 0; g < GRO_MAX; g++)
+				free(w->gro[g].buf);
 		}
 		free(rt->w);
 	}
@@ -633,7 +637,7 @@ dp_runtime_start(const struct dp_runtime_config *cfg, struct dp_sadb *sadb,
 	struct acq_limits lim;
 	int tunfds[DP_RUNTIME_MAX_QUEUES];
 	unsigned i;
-	bool v6;
+	bool v6, vnet;
 
 	*out = NULL;
 	rt = calloc(1, sizeof(*rt));
@@ -682,11 +686,30 @@ dp_runtime_start(const struct dp_runtime_config *cfg, struct dp_sadb *sadb,
 		goto fail;
 	}
 
-	if (tun_open(rt->tun_name, rt->nw, rt->cfg.mtu, tunfds, &rt->ifindex,
-	             err, errlen) < 0)
+	vnet = !rt->cfg.no_offload;
+	if (tun_open(rt->tun_name, rt->nw, rt->cfg.mtu, rt->cfg.txqlen, &vnet,
+	             tunfds, &rt->ifindex, err, errlen) < 0)
 		goto fail;
-	for (i = 0; i < rt->nw; i++)
-		rt->w[i].tun = tunfds[i];
+	for (i = 0; i < rt->nw; i++) {
+		struct rt_worker *w = &rt->w[i];
+		unsigned g;
+
+		w->tun = tunfds[i];
+		w->vnet = vnet;
+		w->udp_gso = !rt->cfg.no_offload;
+		if (!vnet)
+			continue;
+		w->big = malloc(DP_PKT_DEFAULT_SIZE + TSO_MAXLEN);
+		for (g = 0; g < GRO_MAX; g++)
+			w->gro[g].buf = malloc(VNET_HLEN + GRO_MAXLEN);
+		for (g = 0; g < GRO_MAX; g++)
+			if (w->gro[g].buf == NULL)
+				break;
+		if (w->big == NULL || g < GRO_MAX) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
 	v6 = ipv6_available();
 	if (open_shared_sockets(rt, v6, err, errlen) < 0)
 		goto fail;
@@ -735,8 +758,7 @@ dp_runtime_start(const struct dp_runtime_config *cfg, struct dp_sadb *sadb,
 		                       &rt->w[i]);
 
 		if (e != 0) {
-			snprintf(err, errlen, "worker thread: %s",
-			         strerror(e));
+			snprintf(err, errlen, "worker thread: %s", strerror(e));
 			*out = rt;
 			dp_runtime_stop(rt);
 			*out = NULL;

@@ -92,6 +92,16 @@
  *
  * No allocation per packet: each worker has its own packet pool; packets
  * waiting for an SA are copied into a preallocated queue.
+ *
+ * Speed: every wakeup handles a batch (up to cfg.batch TUN reads,
+ * recvmmsg, one sendmmsg per output socket).  Unless no_offload is set,
+ * the TUN device runs with virtio-net headers as wireguard-go's does:
+ * the kernel hands over TCP super-packets of up to 64 KB (TSO) that the
+ * worker cuts into segments with full checksums before ESP, and
+ * consecutive decrypted segments of a TCP flow are coalesced into one
+ * write (GRO); ESP-in-UDP leaves in runs of equal-size packets, one send
+ * each with UDP segmentation offload (UDP_SEGMENT).  Raw ESP has no
+ * such offload: one packet per message of a sendmmsg.
  */
 #ifndef IPSECSH_DP_RUNTIME_H
 #define IPSECSH_DP_RUNTIME_H
@@ -123,9 +133,9 @@ const char *dp_action_name(enum dp_action a);
 struct dp_filter {
 	struct dp_selector sel;
 	enum dp_action inbound, outbound;
-	bool tunnel;              /* tunnel mode: SA found by tunnel_dst */
+	bool tunnel;               /* tunnel mode: SA found by tunnel_dst */
 	struct dp_addr tunnel_dst; /* the peer gateway (tunnel mode) */
-	uint32_t id;              /* the engine's rule id (in acquires) */
+	uint32_t id;               /* the engine's rule id (in acquires) */
 };
 
 struct dp_classifier;
@@ -166,34 +176,39 @@ const struct dp_filter *dp_classify(const struct dp_classifier *c,
 struct dp_acquire {
 	uint32_t filter_id; /* the filter's id: the engine's rule */
 	bool tunnel;
-	struct dp_addr peer; /* tunnel: the filter's tunnel_dst;
-	                      * transport: the packet's destination */
+	struct dp_addr peer;     /* tunnel: the filter's tunnel_dst;
+	                          * transport: the packet's destination */
 	struct dp_addr src, dst; /* the packet that triggered it */
 	uint8_t proto;
 	uint16_t sport, dport;
 };
 
 struct dp_runtime_config {
-	const char *tun_name; /* NULL: DP_RUNTIME_TUN_NAME */
-	unsigned nqueues;     /* TUN queues = workers; 0: online CPUs */
-	unsigned mtu;         /* TUN MTU; 0: DP_RUNTIME_MTU, which leaves
-	                       * room for ESP-in-UDP over IPv6 with GCM or
-	                       * CBC + SHA-256 within 1500 */
-	uint32_t fwmark;      /* 0: DP_RUNTIME_FWMARK */
-	uint32_t table;       /* 0: DP_RUNTIME_TABLE */
-	uint32_t rule_pref;   /* 0: DP_RUNTIME_RULE_PREF */
-	bool no_routing;      /* no rules and no sysctls (routes still go
-	                       * into the table) */
-	bool keep_main_routes; /* add wg-quick's "lookup main
-	                        * suppress_prefixlength 0" before the rule */
-	bool loose_rp_filter;  /* see "Reverse-path filtering" */
-	uint16_t natt_port;    /* UDP port for ESP-in-UDP and IKE over
-	                        * NAT-T; 0: DP_RUNTIME_NATT_PORT */
+	const char *tun_name;    /* NULL: DP_RUNTIME_TUN_NAME */
+	unsigned nqueues;        /* TUN queues = workers; 0: online CPUs */
+	unsigned mtu;            /* TUN MTU; 0: DP_RUNTIME_MTU, which leaves
+	                          * room for ESP-in-UDP over IPv6 with GCM or
+	                          * CBC + SHA-256 within 1500 */
+	uint32_t fwmark;         /* 0: DP_RUNTIME_FWMARK */
+	uint32_t table;          /* 0: DP_RUNTIME_TABLE */
+	uint32_t rule_pref;      /* 0: DP_RUNTIME_RULE_PREF */
+	bool no_routing;         /* no rules and no sysctls (routes still go
+	                          * into the table) */
+	bool keep_main_routes;   /* add wg-quick's "lookup main
+	                          * suppress_prefixlength 0" before the rule */
+	bool loose_rp_filter;    /* see "Reverse-path filtering" */
+	uint16_t natt_port;      /* UDP port for ESP-in-UDP and IKE over
+	                          * NAT-T; 0: DP_RUNTIME_NATT_PORT */
 	unsigned queue_per_peer; /* packets awaiting an SA per peer; 0: 32 */
 	unsigned queue_limit;    /* ... in total; 0: 1024 */
 	unsigned acquire_timeout_ms; /* 0: 30000 */
-	unsigned pool_size;      /* packet buffers per worker; 0: 1024 */
-	unsigned batch;          /* packets per read/send batch; 0: 64 */
+	unsigned pool_size;          /* packet buffers per worker; 0: 1024 */
+	unsigned batch;              /* packets per read/send batch; 0: 64 */
+	bool no_offload; /* plain TUN: no IFF_VNET_HDR, TSO in, GRO out */
+	unsigned txqlen; /* TUN transmit ring per queue; 0: 4096.
+	                  * TUN drops (no backpressure) when it is
+	                  * full, and TCP keeps up to ~1 MB per
+	                  * flow in flight below the socket */
 	/* Called on a worker thread; see "Threads" above.  NULL: none. */
 	void (*acquire)(void *arg, const struct dp_acquire *a);
 	/* An IKE message on the NAT-T port (non-ESP marker stripped). */
@@ -230,7 +245,10 @@ void dp_runtime_config_init(struct dp_runtime_config *c);
 	X(no_slot, "Packets For SAs Without A Worker Slot")                    \
 	X(tx_errors, "Send Errors")                                            \
 	X(rx_errors, "Receive Errors")                                         \
-	X(oversize, "Oversized Packets Dropped")
+	X(oversize, "Oversized Packets Dropped")                               \
+	X(ignored, "Link-Local And Multicast Packets Ignored")                 \
+	X(tso_split, "TCP Super-Packets Segmented")                            \
+	X(gro_merged, "Segments Coalesced Into TUN Writes")
 
 #define DP_X_FIELD_RT(id, label) uint64_t id;
 struct dp_rt_stats {
@@ -274,8 +292,7 @@ void dp_runtime_set_filters(struct dp_runtime *rt, struct dp_classifier *c);
 /* dp_classifier_build() + dp_runtime_set_filters(); on failure the
  * filters in force stay. */
 enum dp_result dp_runtime_set_filter_array(struct dp_runtime *rt,
-                                           const struct dp_filter *f,
-                                           size_t n);
+                                           const struct dp_filter *f, size_t n);
 
 /*
  * The engine added an SA to its database (call after dp_sadb_insert) or

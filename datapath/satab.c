@@ -31,7 +31,7 @@ struct in_ent {
 struct satab {
 	struct dp_sa **all; /* one reference each */
 	size_t nall;
-	struct dp_sa **outs; /* grouped by key, newest first in a group */
+	struct dp_sa **outs;  /* grouped by key, newest first in a group */
 	struct out_ent *otab; /* hash of groups; count 0 = free */
 	uint32_t omask;
 	struct dp_sa **wild; /* transport SAs to a prefix, newest first */

@@ -28,7 +28,7 @@ rt_now_ms(void)
 }
 
 static int
-tun_queue(const char *name, char *got, char *err, size_t errlen)
+tun_queue(const char *name, bool vnet, char *got, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd;
@@ -40,6 +40,8 @@ tun_queue(const char *name, char *got, char *err, size_t errlen)
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+	if (vnet)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "TUNSETIFF %s: %s", name,
@@ -51,9 +53,27 @@ tun_queue(const char *name, char *got, char *err, size_t errlen)
 	return fd;
 }
 
+/* Best effort: without IPv6 the file is not there. */
+static void
+no_link_local(const char *dev)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
+	         dev);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) < 0) {
+		/* IPv6 link-local chatter is then ignored by the workers */
+	}
+	close(fd);
+}
+
 int
-tun_open(const char *name, unsigned n, unsigned mtu, int *fds, int *ifindex,
-         char *err, size_t errlen)
+tun_open(const char *name, unsigned n, unsigned mtu, unsigned txqlen,
+         bool *vnet, int *fds, int *ifindex, char *err, size_t errlen)
 {
 	char got[IFNAMSIZ] = "";
 	struct ifreq ifr;
@@ -68,10 +88,16 @@ tun_open(const char *name, unsigned n, unsigned mtu, int *fds, int *ifindex,
 		fds[i] = -1;
 	for (i = 0; i < n; i++) {
 		/* Every queue after the first attaches to the same device. */
-		fds[i] = tun_queue(i == 0 ? name : got, got, err, errlen);
+		fds[i] =
+		    tun_queue(i == 0 ? name : got, *vnet, got, err, errlen);
 		if (fds[i] < 0)
 			goto out;
 	}
+	/* TSO of TCP over IPv4 and IPv6, with checksums left to us.  A
+	 * kernel that refuses still gives us the header: no offload. */
+	if (*vnet && ioctl(fds[0], TUNSETOFFLOAD,
+	                   TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0)
+		ioctl(fds[0], TUNSETOFFLOAD, 0);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -85,6 +111,13 @@ tun_open(const char *name, unsigned n, unsigned mtu, int *fds, int *ifindex,
 		         strerror(errno));
 		goto out;
 	}
+	ifr.ifr_qlen = (int)txqlen;
+	if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0) {
+		snprintf(err, errlen, "txqueuelen %u on %s: %s", txqlen, got,
+		         strerror(errno));
+		goto out;
+	}
+	no_link_local(got);
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
 		snprintf(err, errlen, "flags of %s: %s", got, strerror(errno));
 		goto out;

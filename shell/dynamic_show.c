@@ -67,15 +67,6 @@ ike_stats(struct out *o, struct live *l)
 		memcpy(&v, (const char *)st + d->offset, sizeof(v));
 		counter(o, d->label, v);
 	}
-	{
-		/* The driver's own counters, where they moved. */
-		const char *labels[64];
-		uint64_t values[64];
-		size_t n = live_driver_stats(l, labels, values, 64);
-		for (size_t i = 0; i < n; i++)
-			if (values[i] != 0)
-				counter(o, labels[i], values[i]);
-	}
 	if (!rows)
 		out_object_end(o);
 	out_section_end(o);
@@ -98,6 +89,15 @@ ipsec_stats(struct out *o, struct live *l)
 		if (!d->netsh && v == 0)
 			continue;
 		counter(o, d->label, v);
+	}
+	{
+		/* The driver's own counters, where they moved. */
+		const char *labels[64];
+		uint64_t values[64];
+		size_t n = live_driver_stats(l, labels, values, 64);
+		for (size_t i = 0; i < n; i++)
+			if (values[i] != 0)
+				counter(o, labels[i], values[i]);
 	}
 	if (!rows)
 		out_object_end(o);

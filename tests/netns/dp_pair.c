@@ -10,6 +10,7 @@
  *   --port P              NAT-T port (default 4500)
  *   --mtu N               TUN MTU
  *   --no-routing          no policy routing rules
+ *   --no-offload          plain TUN (no virtio-net header, TSO, GRO)
  *   --sa SPEC             an SA (repeatable), comma-separated key=value:
  *        spi=0x.. dir=in|out mode=transport|tunnel src=IP dst=IP
  *        [tsrc=IP tdst=IP] enc=AES128GCM|AES256GCM|AES128|AES256|3DES|NULL
@@ -59,6 +60,18 @@ static struct {
 } routes[MAX_ITEMS];
 static size_t nroutes;
 static FILE *acq_log;
+/* Set by the handlers: a signal may reach a thread that does not block
+ * it (a sanitizer's, say), so waiting for it alone is not enough. */
+static volatile sig_atomic_t got_stop, got_stats;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		got_stats = 1;
+	else
+		got_stop = 1;
+}
 static pthread_mutex_t acq_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -204,16 +217,16 @@ sa_kv(void *arg, const char *k, const char *v)
 		if (parse_ip(v, &p->tun_dst) < 0)
 			die("bad address \"%s\"", v);
 	} else if (strcmp(k, "enc") == 0)
-		p->enc = (enum dp_enc)name_index(v, enc_name,
-		                                 DP_ENC_AES256_GCM + 1);
+		p->enc =
+		    (enum dp_enc)name_index(v, enc_name, DP_ENC_AES256_GCM + 1);
 	else if (strcmp(k, "auth") == 0)
 		p->esp_auth = (enum dp_auth)name_index(
 		    v, auth_name, DP_AUTH_HMAC_SHA512_256 + 1);
 	else if (strcmp(k, "key") == 0)
 		p->enc_key_len = parse_hex(v, s->key, sizeof(s->key));
 	else if (strcmp(k, "authkey") == 0)
-		p->esp_auth_key_len = parse_hex(v, s->authkey,
-		                                sizeof(s->authkey));
+		p->esp_auth_key_len =
+		    parse_hex(v, s->authkey, sizeof(s->authkey));
 	else if (strcmp(k, "proto") == 0)
 		p->proto = strcmp(v, "ah") == 0 ? DP_PROTO_AH : DP_PROTO_ESP;
 	else if (strcmp(k, "encap") == 0)
@@ -311,7 +324,8 @@ on_acquire(void *arg, const struct dp_acquire *a)
 	inet_ntop(a->src.family, a->src.bytes, src, sizeof(src));
 	inet_ntop(a->dst.family, a->dst.bytes, dst, sizeof(dst));
 	pthread_mutex_lock(&acq_lock);
-	fprintf(acq_log, "acquire filter=%u peer=%s tunnel=%d %s -> %s proto %u\n",
+	fprintf(acq_log,
+	        "acquire filter=%u peer=%s tunnel=%d %s -> %s proto %u\n",
 	        a->filter_id, peer, a->tunnel, src, dst, a->proto);
 	fflush(acq_log);
 	pthread_mutex_unlock(&acq_lock);
@@ -338,8 +352,9 @@ write_stats(const char *path, struct dp_runtime *rt, struct dp_sadb *db)
 		        (unsigned long long)dp_stats_get(&st, i));
 	for (i = 0; i < DP_RT_STAT_COUNT; i++)
 		fprintf(f, "%s: %llu\n", dp_rt_stat_descs[i].label,
-		        (unsigned long long)*(const uint64_t *)(
-		            (const uint8_t *)&ex + dp_rt_stat_descs[i].offset));
+		        (unsigned long long)*(
+		            const uint64_t *)((const uint8_t *)&ex +
+		                              dp_rt_stat_descs[i].offset));
 	fclose(f);
 	rename(tmp, path);
 }
@@ -392,6 +407,10 @@ main(int argc, char **argv)
 			cfg.no_routing = true;
 			continue;
 		}
+		if (strcmp(o, "--no-offload") == 0) {
+			cfg.no_offload = true;
+			continue;
+		}
 		if (v == NULL)
 			die("%s needs a value", o);
 		i++;
@@ -426,6 +445,15 @@ main(int argc, char **argv)
 	}
 	cfg.acquire = on_acquire;
 
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -468,10 +496,12 @@ main(int argc, char **argv)
 	for (;;) {
 		int sig = sigtimedwait(&set, NULL, &tick);
 
-		if (sig == SIGTERM || sig == SIGINT)
+		if (sig == SIGTERM || sig == SIGINT || got_stop)
 			break;
-		if (sig == SIGUSR1 && stats != NULL)
+		if ((sig == SIGUSR1 || got_stats) && stats != NULL) {
+			got_stats = 0;
 			write_stats(stats, rt, db);
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (!delayed_done &&
 		    (now.tv_sec - t0.tv_sec) * 1000 +

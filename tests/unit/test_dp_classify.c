@@ -401,7 +401,7 @@ now_s(void)
 }
 
 #define NFILTERS 10000
-#define NFLOWS 100000
+#define NFLOWS 30000
 
 static void
 test_property_vs_linear(void **state)

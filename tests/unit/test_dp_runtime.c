@@ -20,7 +20,7 @@
 #include "datapath/rt_int.h"
 #include "datapath/sa.h"
 
-static const uint8_t gcm_key[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+static const uint8_t gcm_key[20] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
                                     11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
 static const uint8_t sha_key[32] = {7};
 
@@ -70,8 +70,8 @@ mk_sa(uint32_t spi, enum dp_dir dir, const char *src, const char *dst,
 	p.enc_key_len = sizeof(gcm_key);
 	p.sel.src = ip(src);
 	p.sel.dst = ip(dst);
-	p.sel.src_plen = p.sel.dst_plen = p.sel.src.family == AF_INET ? 32
-	                                                              : 128;
+	p.sel.src_plen = p.sel.dst_plen =
+	    p.sel.src.family == AF_INET ? 32 : 128;
 	p.sel.proto = proto;
 	p.nslots = 2;
 	if (tdst != NULL) {
@@ -108,12 +108,12 @@ mk_ah(uint32_t spi, enum dp_dir dir, const char *src, const char *dst)
 static void
 test_satab_transport(void **state)
 {
-	struct dp_sa *old = mk_sa(0x100, DP_DIR_OUT, "10.0.0.1", "10.0.0.2",
-	                          NULL, NULL, 0);
-	struct dp_sa *tcp = mk_sa(0x101, DP_DIR_OUT, "10.0.0.1", "10.0.0.2",
-	                          NULL, NULL, 6);
-	struct dp_sa *other = mk_sa(0x102, DP_DIR_OUT, "10.0.0.1", "10.0.0.3",
-	                            NULL, NULL, 0);
+	struct dp_sa *old =
+	    mk_sa(0x100, DP_DIR_OUT, "10.0.0.1", "10.0.0.2", NULL, NULL, 0);
+	struct dp_sa *tcp =
+	    mk_sa(0x101, DP_DIR_OUT, "10.0.0.1", "10.0.0.2", NULL, NULL, 6);
+	struct dp_sa *other =
+	    mk_sa(0x102, DP_DIR_OUT, "10.0.0.1", "10.0.0.3", NULL, NULL, 0);
 	struct dp_sa *sas[] = {old, tcp, other};
 	struct dp_addr peer = ip("10.0.0.2");
 	struct dp_flow f;
@@ -204,8 +204,7 @@ test_satab_wildcard(void **state)
 	p.sel.dst = ip("10.5.0.0");
 	p.sel.dst_plen = 24;
 	assert_int_equal(dp_sa_new(&p, &net), DP_OK);
-	host = mk_sa(0x501, DP_DIR_OUT, "10.0.0.1", "10.5.0.7", NULL, NULL,
-	             0);
+	host = mk_sa(0x501, DP_DIR_OUT, "10.0.0.1", "10.5.0.7", NULL, NULL, 0);
 	{
 		struct dp_sa *sas[] = {net, host};
 
@@ -247,15 +246,14 @@ ready_all(void *arg, bool tunnel, const struct dp_addr *peer)
 	const struct dp_addr *want = arg;
 
 	(void)tunnel;
-	return want == NULL ||
-	       (peer->family == want->family &&
-	        memcmp(peer->bytes, want->bytes, 16) == 0);
+	return want == NULL || (peer->family == want->family &&
+	                        memcmp(peer->bytes, want->bytes, 16) == 0);
 }
 
 /* The first byte of each queued "packet" is its number. */
 static int
-take_ids(struct acq_table *t, const struct dp_addr *peer,
-         struct dp_pool *pool, uint8_t *ids, size_t max)
+take_ids(struct acq_table *t, const struct dp_addr *peer, struct dp_pool *pool,
+         uint8_t *ids, size_t max)
 {
 	struct dp_pkt *list, *next;
 	size_t n, i = 0;
@@ -287,9 +285,9 @@ test_acq_per_peer_bound(void **state)
 	for (i = 1; i <= 5; i++) {
 		pkt[0] = (uint8_t)i;
 		/* One acquire for the peer, then queued behind it. */
-		assert_int_equal(acq_enqueue(t, false, &a, pkt, sizeof(pkt),
-		                             100),
-		                 i == 1 ? 1 : 0);
+		assert_int_equal(
+		    acq_enqueue(t, false, &a, pkt, sizeof(pkt), 100),
+		    i == 1 ? 1 : 0);
 	}
 	acq_counters(t, &c);
 	assert_int_equal(c.acquires, 1);
