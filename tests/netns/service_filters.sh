@@ -4,7 +4,9 @@
 # Block and permit through the driver: red runs a service whose rules
 # block TCP port 5002 to blue and permit ICMP in clear text; blue runs no
 # IPsec at all.  Ping passes (permit, clear), TCP to port 5002 is dropped,
-# TCP to port 5003 (no rule) passes, and red's counters say so.
+# TCP to port 5003 (no rule) passes, UDP to port 5004, which must be
+# negotiated, waits for an SA and raises one acquire, and red's counters
+# say so.
 set -u
 ipsecsh=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,11 +65,27 @@ if ip netns exec $red timeout 5 python3 "$here/tcp_send.py" 10.77.0.2 5002 \
 fi
 wait $sink 2> /dev/null
 
-d show stats type=ipsec format=json > "$work/stats.json" || fail "stats"
+# Negotiate with no SA: the packet waits (bounded) and an acquire is
+# raised, counted in both statistics blocks; nothing leaves in clear.
+d add qmpolicy name=QM > /dev/null || fail "qmpolicy"
+d add rule 10.77.0.1 10.77.0.2 MM QM protocol=UDP dstport=5004 psk=k ||
+	fail "negotiate rule"
+ip netns exec $red python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3):
+    s.sendto(b"x", ("10.77.0.2", 5004))' || fail "udp send"
+sleep 0.5
+
+d show stats format=json > "$work/stats.json" || fail "stats"
 python3 - "$work/stats.json" <<'PY' || fail "counters: $(cat "$work/stats.json")"
 import json, sys
-s = json.load(open(sys.argv[1]))["ipsec"][0]
+doc = json.load(open(sys.argv[1]))
+s, ike = doc["ipsec"][0], doc["ike"][0]
 assert s.get("outbound_packets_blocked", 0) >= 1, s
 assert s.get("packets_permitted_in_clear", 0) >= 2, s
+assert s.get("packets_queued_for_negotiation", 0) == 3, s
+assert s.get("acquires_raised", 0) == 1, s
+assert ike["total_acquire"] == 1, ike
 PY
 echo "service_filters: ok"
