@@ -153,8 +153,10 @@ if [ -n "$capture" ]; then
 	   akey=${key_auth#authkey=} ;;
 	esac
 	sa() { echo "uat:esp_sa:\"IPv4\",\"$1\",\"$2\",\"$3\",\"$enc\",\"$key_enc\",\"$auth\",\"$akey\""; }
+	# Port 5001 carries random bytes: read them as data, or a
+	# heuristic dissector (thrift) calls them malformed.
 	decode() {
-		tshark -r "$work/wire.pcapng" \
+		tshark -r "$work/wire.pcapng" -d tcp.port==5001,data \
 			-o esp.enable_encryption_decode:TRUE \
 			-o "$(sa 10.77.0.1 10.77.0.2 0x00001001)" \
 			-o "$(sa 10.77.0.2 10.77.0.1 0x00002002)" "$@" 2> /dev/null
