@@ -3,6 +3,7 @@
  */
 #include "spd.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,11 @@ struct spd {
 	unsigned next_id;
 	uint64_t generation;
 };
+
+/* The sets reach name and origin of either policy kind alike. */
+_Static_assert(offsetof(struct spd_mmpolicy, origin) ==
+		       offsetof(struct spd_qmpolicy, origin),
+	       "policy kinds must place origin alike");
 
 struct spd *
 spd_new(void)
@@ -73,6 +79,36 @@ spd_delete_all(struct spd *spd)
 	spd->nrules = 0;
 	set_clear(&spd->mm);
 	set_clear(&spd->qm);
+	spd->generation++;
+}
+
+void
+spd_delete_agent(struct spd *spd)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < spd->nrules; i++) {
+		if (spd->rules[i]->origin[0] != '\0')
+			rule_free(spd->rules[i]);
+		else
+			spd->rules[kept++] = spd->rules[i];
+	}
+	spd->nrules = kept;
+	for (struct named_set *set = &spd->mm;; set = &spd->qm) {
+		kept = 0;
+		for (size_t i = 0; i < set->n; i++) {
+			const char *origin = (const char *)set->v[i] +
+					     offsetof(struct spd_mmpolicy,
+						      origin);
+			if (origin[0] != '\0')
+				free(set->v[i]);
+			else
+				set->v[kept++] = set->v[i];
+		}
+		set->n = kept;
+		if (set == &spd->qm)
+			break;
+	}
 	spd->generation++;
 }
 

@@ -37,8 +37,12 @@ enum spd_action {
 	SPD_NEGOTIATE = 2,
 };
 
+/* Policies and rules carry their origin: "" for dynamic entries (added
+ * by hand), else the static policy (and rule) the policy agent made them
+ * from.  Both kinds of policy start with their name. */
 struct spd_mmpolicy {
 	char name[STORE_NAME_MAX];
+	char origin[STORE_NAME_MAX];
 	int qmpermm;		  /* 0 = unlimited */
 	int mmlifetime;		  /* minutes */
 	int softsaexpirationtime; /* seconds; 0 = not set */
@@ -48,6 +52,7 @@ struct spd_mmpolicy {
 
 struct spd_qmpolicy {
 	char name[STORE_NAME_MAX];
+	char origin[STORE_NAME_MAX];
 	bool soft;
 	int pfsgroup;		  /* IANA group, 0 = none, -1 = as main mode */
 	char qmsecmethods[STORE_METHODS_MAX];
@@ -128,6 +133,8 @@ const struct spd_rule *spd_rule_at(const struct spd *spd, size_t i);
 
 /* Removes every rule, then every policy. */
 void spd_delete_all(struct spd *spd);
+/* Removes the entries of the policy agent (origin not ""): rules first. */
+void spd_delete_agent(struct spd *spd);
 
 /* ---- filters -------------------------------------------------------- */
 

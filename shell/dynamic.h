@@ -41,5 +41,6 @@ enum cmd_status dynamic_show_all(struct shell *sh, const struct args *a);
 enum cmd_status dynamic_show_stats(struct shell *sh, const struct args *a);
 enum cmd_status dynamic_set_config(struct shell *sh, const struct args *a);
 enum cmd_status dynamic_show_config(struct shell *sh, const struct args *a);
+enum cmd_status dynamic_reload(struct shell *sh, const struct args *a);
 
 #endif

@@ -3,6 +3,7 @@
  * configuration properties (engine/config.h keeps their ranges and
  * defaults; the service saves them).
  */
+#include "agent.h"
 #include "config.h"
 #include "dynamic.h"
 #include "dynamic_common.h"
@@ -35,4 +36,23 @@ dynamic_show_config(struct shell *sh, const struct args *a)
 	out_object_end(o);
 	out_section_end(o);
 	return static_render(sh, a, o);
+}
+
+/* Nobody's privilege is needed: it only makes the service read the
+ * store (root's file) again, and only acts if the store changed. */
+enum cmd_status
+dynamic_reload(struct shell *sh, const struct args *a)
+{
+	char err[512];
+
+	(void)a;
+	if (sh->agent == NULL)
+		return CMD_OK;
+	if (agent_sync(sh->agent, false, err, sizeof(err)) < 0) {
+		shell_err(sh, "ERR: the assigned policy was not applied (the "
+			      "previous one stays): %s",
+			  err);
+		return CMD_ERROR;
+	}
+	return CMD_OK;
 }

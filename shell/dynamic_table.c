@@ -385,6 +385,13 @@ const struct command dynamic_commands[] = {
 	 .help = "Deletes a manually keyed security association.",
 	 .fn = dynamic_delete_sa, .params = delete_sa_params,
 	 .flags = SVC_CHANGES},
+	{.name = "reload",
+	 .help = "Applies the assigned static policy again if the store "
+		 "changed.",
+	 .fn = dynamic_reload, .flags = SVC | CMD_HIDDEN,
+	 .remarks = "The shell sends it after each static change; the "
+		    "service also polls the store every pollinginterval "
+		    "minutes."},
 	{.name = "set config", .help = "Sets a configuration property.",
 	 .fn = dynamic_set_config, .params = set_config_params,
 	 .flags = SVC_CHANGES,

@@ -5,6 +5,7 @@
  * (service_exec.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "service_exec.h"
 #include "service_link.h"
@@ -18,6 +19,9 @@ fill_opts(struct shell *sh, const struct args *a, struct service_opts *o,
 	o->socket_path = service_link_socket_path(sh);
 	o->admin_group = arg_text(a, "group");
 	ctx->tun = arg_text(a, "tun");
+	/* The agent reads the store this shell would use. */
+	ctx->store_path = sh->store_path != NULL ? sh->store_path
+						 : getenv("IPSECSH_STORE");
 }
 
 static enum cmd_status

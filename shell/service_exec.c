@@ -11,9 +11,11 @@
 
 #include <string.h>
 
+#include "agent.h"
 #include "driver.h"
 #include "lex.h"
 #include "log.h"
+#include "loop.h"
 #include "resolve.h"
 #include "shell.h"
 
@@ -35,6 +37,7 @@ service_exec_request(void *arg, const struct ctl_request *req,
 	sh.err = err;
 	sh.live = ctx->live;
 	sh.service = ctx->svc;
+	sh.agent = ctx->agent;
 	memset(&tk, 0, sizeof(tk));
 	if (req->nwords == 0 || req->nwords > LEX_TOKENS_MAX) {
 		fprintf(err, "ERR: a request needs 1 to %d words.\n",
@@ -91,6 +94,52 @@ out:
 	return rc;
 }
 
+/* Loads the assigned policy if the store changed; logs what happened. */
+static void
+agent_poll(struct service_exec *ctx, bool force)
+{
+	char err[512];
+	int rc = agent_sync(ctx->agent, force, err, sizeof(err));
+
+	if (rc > 0)
+		log_notice("policy agent: applied %s",
+			   agent_applied(ctx->agent));
+	else if (rc < 0)
+		log_err("policy agent: the assigned policy was not applied "
+			"(the previous one stays): %s",
+			err);
+}
+
+static void
+on_poll_timer(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct service_exec *ctx = arg;
+
+	(void)l;
+	agent_poll(ctx, false);
+	loop_timer_arm(t, (uint64_t)agent_poll_minutes(ctx->agent) * 60000);
+}
+
+static int
+start_agent(struct service *svc, struct service_exec *ctx, char *err,
+	    size_t errlen)
+{
+	ctx->agent = agent_new(ctx->live, ctx->store_path);
+	ctx->poll = ctx->agent ? loop_timer_new(service_loop(svc),
+						on_poll_timer, ctx)
+			       : NULL;
+	if (ctx->poll == NULL) {
+		snprintf(err, errlen, "out of memory.");
+		return -1;
+	}
+	/* The persistent, then the local assigned policy, before anything
+	 * else is served. */
+	agent_poll(ctx, true);
+	loop_timer_arm(ctx->poll,
+		       (uint64_t)agent_poll_minutes(ctx->agent) * 60000);
+	return 0;
+}
+
 static int
 on_start(struct service *svc, void *arg, char *err, size_t errlen)
 {
@@ -105,7 +154,7 @@ on_start(struct service *svc, void *arg, char *err, size_t errlen)
 	if (ctx->tun != NULL && strcmp(ctx->tun, "none") == 0) {
 		log_notice("running without a driver (tun=none): live state "
 			   "is kept, no packet is moved");
-		return 0;
+		return start_agent(svc, ctx, err, errlen);
 	}
 	{
 		struct driver_config dc = {.tun_name = ctx->tun};
@@ -120,7 +169,7 @@ on_start(struct service *svc, void *arg, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	return 0;
+	return start_agent(svc, ctx, err, errlen);
 }
 
 static void
@@ -129,6 +178,10 @@ on_stop(struct service *svc, void *arg)
 	struct service_exec *ctx = arg;
 
 	(void)svc;
+	loop_timer_free(ctx->poll);
+	ctx->poll = NULL;
+	agent_free(ctx->agent);
+	ctx->agent = NULL;
 	driver_stop(ctx->driver);
 	ctx->driver = NULL;
 	live_free(ctx->live);
@@ -168,7 +221,12 @@ on_status(struct service *svc, void *arg, struct ctl_status *st)
 		rules++;
 	while (live_sa_at(ctx->live, sas) != NULL)
 		sas++;
-	ctl_status_add(st, "rules", "Dynamic rules", "%zu", rules);
+	ctl_status_add(st, "policy", "Assigned policy", "%s",
+		       agent_applied(ctx->agent));
+	if (agent_error(ctx->agent)[0] != '\0')
+		ctl_status_add(st, "policy_error", "Policy error", "%s",
+			       agent_error(ctx->agent));
+	ctl_status_add(st, "rules", "Rules (all origins)", "%zu", rules);
 	ctl_status_add(st, "qmsas", "Quick mode SAs", "%zu", sas);
 }
 

@@ -10,11 +10,16 @@
 #include "service.h"
 
 struct driver;
+struct agent;
+struct loop_timer;
 
 struct service_exec {
 	struct service *svc;
 	struct live *live;
 	struct driver *driver;
+	struct agent *agent;
+	struct loop_timer *poll; /* the agent's safety-net poll */
+	const char *store_path;  /* the store the agent reads */
 	/* The TUN device of the driver; "none" runs without a driver (live
 	 * state is kept and shown, no packet moves). */
 	const char *tun;

@@ -149,3 +149,42 @@ fail:
 	ctl_request_free(&req);
 	return CMD_ERROR;
 }
+
+void
+service_link_notify(struct shell *sh)
+{
+	struct ctl_request req;
+	char err[256], *errtext = NULL;
+	size_t errlen = 0;
+	FILE *out, *errf;
+	int status = 0, rc;
+
+	if (sh->live != NULL || !service_link_running(sh))
+		return;
+	if (ctl_request_init(&req, CTL_FORMAT_DEFAULT, "ipsec dynamic") < 0)
+		return;
+	out = fopen("/dev/null", "w");
+	errf = open_memstream(&errtext, &errlen);
+	if (out != NULL && errf != NULL &&
+	    ctl_request_add_word(&req, CTL_WORD_BARE, NULL, "reload", err,
+				 sizeof(err)) == 0) {
+		rc = ctl_call(service_link_socket_path(sh), &req, out, errf,
+			      &status, err, sizeof(err));
+		fclose(errf);
+		errf = NULL;
+		if (rc == CTL_CALL_OK && status != CTL_DONE_OK) {
+			const char *why = errtext ? errtext : "";
+			size_t n;
+			if (strncmp(why, "ERR: ", 5) == 0)
+				why += 5;
+			n = strcspn(why, "\n");
+			shell_warn(sh, "warning: %.*s", (int)n, why);
+		}
+	}
+	if (errf != NULL)
+		fclose(errf);
+	if (out != NULL)
+		fclose(out);
+	free(errtext);
+	ctl_request_free(&req);
+}

@@ -42,4 +42,12 @@ enum cmd_status service_link_forward(struct shell *sh,
 				     const struct context *ctx,
 				     const struct tokens *tk, size_t first);
 
+/*
+ * After a static change has committed: asks a running service to apply
+ * the assigned policy again (it does so only if the store changed).  A
+ * service that is not running is no error; one that cannot apply the
+ * policy prints a warning.
+ */
+void service_link_notify(struct shell *sh);
+
 #endif

@@ -30,11 +30,14 @@ shell_finish(struct shell *sh)
 	int rc = 0;
 
 	/* netsh flushes a pending batch when the session ends. */
-	if (sh->store != NULL && store_in_batch(sh->store) &&
-	    store_batch_end(sh->store, true) < 0) {
-		shell_err(sh, "ERR: the batch could not be written: %s",
-			  store_errmsg(sh->store));
-		rc = -1;
+	if (sh->store != NULL && store_in_batch(sh->store)) {
+		if (store_batch_end(sh->store, true) < 0) {
+			shell_err(sh, "ERR: the batch could not be written: %s",
+				  store_errmsg(sh->store));
+			rc = -1;
+		} else {
+			service_link_notify(sh);
+		}
 	}
 	store_close(sh->store);
 	for (size_t i = 0; i < sh->naliases; i++) {
@@ -260,6 +263,9 @@ shell_run_command(struct shell *sh, const struct resolved *r,
 		st = r->cmd->fn(sh, &b.a);
 		if (store_cmd_end(store, st == CMD_OK) < 0 && st == CMD_OK)
 			st = shell_store_error(sh);
+		/* Committed (not held in a batch): the service may apply it. */
+		if (st == CMD_OK && !store_in_batch(store))
+			service_link_notify(sh);
 	} else {
 		st = r->cmd->fn(sh, &b.a);
 	}

@@ -19,6 +19,7 @@
 
 struct live;
 struct service;
+struct agent;
 
 struct alias {
 	char *name;
@@ -41,6 +42,7 @@ struct shell {
 	 * on.  NULL in the shell, which forwards them to the service. */
 	struct live *live;
 	struct service *service;
+	struct agent *agent;
 
 	FILE *out;
 	FILE *err;

@@ -19,6 +19,7 @@
 #include "bind.h"
 #include "lex.h"
 #include "resolve.h"
+#include "service_link.h"
 #include "static.h"
 #include "static_common.h"
 
@@ -131,6 +132,8 @@ static_set_batch(struct shell *sh, const struct args *a)
 	if ((enable ? store_batch_begin(sh->store)
 		    : store_batch_end(sh->store, true)) < 0)
 		return shell_store_error(sh);
+	if (!enable)
+		service_link_notify(sh);
 	return CMD_OK;
 }
 
