@@ -16,6 +16,17 @@
 /* Acquires waiting for the loop: a small ring filled by workers. */
 #define ACQ_RING 256
 
+/* IKE messages from the NAT-T port waiting for the loop. */
+#define IKE_RING 64
+#define IKE_MSG_MAX 65535
+
+struct ike_rx {
+	struct dp_addr src, dst;
+	uint16_t sport, dport;
+	size_t len;
+	uint8_t data[];
+};
+
 /* A destination prefix routed into the TUN device. */
 struct route {
 	struct dp_addr dst;
@@ -30,6 +41,9 @@ struct driver {
 	struct dp_acquire ring[ACQ_RING];
 	size_t head, count;
 	uint64_t ring_drops;
+	struct ike_rx *ike_ring[IKE_RING];
+	size_t ike_head, ike_count;
+	struct driver_ike ike;
 	struct route *routes;
 	size_t nroutes;
 };
@@ -220,15 +234,32 @@ on_ike_input(void *arg, const uint8_t *msg, size_t len,
 	     const struct dp_addr *src, const struct dp_addr *dst,
 	     uint16_t sport, uint16_t dport)
 {
-	/* The IKE negotiator on the NAT-T port arrives with issue 4; the
-	 * runtime counts these packets meanwhile. */
-	(void)arg;
-	(void)msg;
-	(void)len;
-	(void)src;
-	(void)dst;
-	(void)sport;
-	(void)dport;
+	struct driver *d = arg;
+	struct ike_rx *rx;
+
+	if (len > IKE_MSG_MAX)
+		return;
+	/* A copy for the loop; the slow path, so one allocation is fine. */
+	rx = malloc(sizeof(*rx) + len);
+	if (rx == NULL)
+		return;
+	rx->src = *src;
+	rx->dst = *dst;
+	rx->sport = sport;
+	rx->dport = dport;
+	rx->len = len;
+	memcpy(rx->data, msg, len);
+	pthread_mutex_lock(&d->lock);
+	if (d->ike_count < IKE_RING) {
+		d->ike_ring[(d->ike_head + d->ike_count) % IKE_RING] = rx;
+		d->ike_count++;
+		rx = NULL;
+	} else {
+		d->ring_drops++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	free(rx);
+	loop_wakeup_signal(d->wake);
 }
 
 /* In the loop: account the acquires the workers raised. */
@@ -250,13 +281,40 @@ drain_acquires(struct loop *l, void *arg)
 		memcpy(ip.bytes, a.peer.bytes, sizeof(ip.bytes));
 		if (ip.family != 0)
 			vocab_ip_format(&ip, peer, sizeof(peer));
-		ike->total_acquire++;
 		log_msg(LOG_CAT_IKE, LOG_INFO,
 			"acquire: rule %u needs an SA with %s (%s mode)",
 			a.filter_id, peer, a.tunnel ? "tunnel" : "transport");
+		/* The negotiator counts its acquires itself. */
+		if (d->ike.acquire != NULL)
+			d->ike.acquire(d->ike.arg, &a);
+		else
+			ike->total_acquire++;
+		pthread_mutex_lock(&d->lock);
+	}
+	while (d->ike_count > 0) {
+		struct ike_rx *rx = d->ike_ring[d->ike_head];
+		d->ike_head = (d->ike_head + 1) % IKE_RING;
+		d->ike_count--;
+		pthread_mutex_unlock(&d->lock);
+		if (d->ike.input != NULL)
+			d->ike.input(d->ike.arg, rx->data, rx->len, &rx->src,
+				     &rx->dst, rx->sport, rx->dport);
+		free(rx);
 		pthread_mutex_lock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+void
+driver_set_ike(struct driver *d, const struct driver_ike *h)
+{
+	d->ike = *h;
+}
+
+struct dp_runtime *
+driver_runtime(struct driver *d)
+{
+	return d->rt;
 }
 
 int
@@ -318,6 +376,11 @@ driver_stop(struct driver *d)
 	live_set_hooks(d->live, &none);
 	dp_runtime_stop(d->rt);
 	loop_wakeup_free(d->wake);
+	while (d->ike_count > 0) {
+		free(d->ike_ring[d->ike_head]);
+		d->ike_head = (d->ike_head + 1) % IKE_RING;
+		d->ike_count--;
+	}
 	pthread_mutex_destroy(&d->lock);
 	free(d->routes);
 	free(d);

@@ -37,6 +37,23 @@ int driver_start(struct loop *loop, struct live *live,
 /* Stops the runtime (routes and rules removed) and detaches from live. */
 void driver_stop(struct driver *d);
 
+/*
+ * The negotiator's side: acquires raised by the workers, and IKE
+ * messages that arrived on the NAT-T port (non-ESP marker removed), both
+ * delivered in the loop's thread.  Without handlers acquires are only
+ * counted (Total Acquire) and IKE messages dropped.
+ */
+struct driver_ike {
+	void (*acquire)(void *arg, const struct dp_acquire *a);
+	void (*input)(void *arg, const uint8_t *msg, size_t len,
+		      const struct dp_addr *src, const struct dp_addr *dst,
+		      uint16_t sport, uint16_t dport);
+	void *arg;
+};
+void driver_set_ike(struct driver *d, const struct driver_ike *h);
+/* The runtime (for sending on the NAT-T port, its fwmark). */
+struct dp_runtime *driver_runtime(struct driver *d);
+
 /* The runtime's own counters (queued packets, acquires, ...). */
 void driver_rt_stats(struct driver *d, struct dp_rt_stats *out);
 

@@ -27,6 +27,7 @@ struct live {
 	struct live_ike_stats ike;
 	struct live_hooks hooks;
 	unsigned nslots;
+	struct ike *negotiator;
 	time_t started;
 };
 
@@ -73,6 +74,18 @@ void
 live_set_nslots(struct live *l, unsigned nslots)
 {
 	l->nslots = nslots;
+}
+
+void
+live_set_negotiator(struct live *l, struct ike *ike)
+{
+	l->negotiator = ike;
+}
+
+struct ike *
+live_negotiator(const struct live *l)
+{
+	return l->negotiator;
 }
 
 struct spd *

@@ -76,6 +76,7 @@ struct live_sa {
 };
 
 struct live;
+struct ike;
 
 struct live_hooks {
 	/* The compiled filters changed: hand them to the datapath. */
@@ -99,6 +100,10 @@ void live_set_hooks(struct live *l, const struct live_hooks *h);
 
 /* Crypto slots every new SA gets: one per datapath worker. */
 void live_set_nslots(struct live *l, unsigned nslots);
+
+/* The IKE negotiator, when one runs (for `show mmsas`); NULL if not. */
+void live_set_negotiator(struct live *l, struct ike *ike);
+struct ike *live_negotiator(const struct live *l);
 
 struct spd *live_spd(struct live *l);
 struct dp_sadb *live_sadb(struct live *l);

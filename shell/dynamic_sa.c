@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include "dynamic.h"
+#include "ike.h"
+#include "ike_msg.h"
 #include "dynamic_common.h"
 #include "shell.h"
 #include "static_common.h"
@@ -302,13 +304,88 @@ dynamic_show_qmsas(struct shell *sh, const struct args *a)
 	return static_render(sh, a, o);
 }
 
-/* Main mode SAs come with the IKE negotiator; none exist without it. */
+struct mmsa_show {
+	struct out *o;
+	const struct args *a;
+};
+
+static void
+endpoint_text(const struct ike_endpoint *e, char *buf, size_t len)
+{
+	struct ip_addr ip;
+	char a[64];
+
+	memset(&ip, 0, sizeof(ip));
+	ip.family = e->addr.family;
+	memcpy(ip.bytes, e->addr.bytes, sizeof(ip.bytes));
+	vocab_ip_format(&ip, a, sizeof(a));
+	snprintf(buf, len, "%s, port %u", a, e->port);
+}
+
+static void
+model_mmsa(void *arg, const struct ike_mmsa_info *m)
+{
+	struct mmsa_show *sh = arg;
+	struct out *o = sh->o;
+	const struct arg *src = arg_get(sh->a, "srcaddr");
+	const struct arg *dst = arg_get(sh->a, "dstaddr");
+	char cookies[40], local[80], peer[80], sec[96], la[64], pa[64];
+	struct ip_addr ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.family = m->local.addr.family;
+	memcpy(ip.bytes, m->local.addr.bytes, sizeof(ip.bytes));
+	vocab_ip_format(&ip, la, sizeof(la));
+	ip.family = m->peer.addr.family;
+	memcpy(ip.bytes, m->peer.addr.bytes, sizeof(ip.bytes));
+	vocab_ip_format(&ip, pa, sizeof(pa));
+	if ((src->given && strcasecmp(src->text, la) != 0) ||
+	    (dst->given && strcasecmp(dst->text, pa) != 0))
+		return;
+	for (int i = 0; i < 8; i++)
+		snprintf(cookies + 2 * i, 3, "%02x", m->icookie[i]);
+	cookies[16] = ':';
+	for (int i = 0; i < 8; i++)
+		snprintf(cookies + 17 + 2 * i, 3, "%02x", m->rcookie[i]);
+	endpoint_text(&m->local, local, sizeof(local));
+	endpoint_text(&m->peer, peer, sizeof(peer));
+	if (m->offer.enc == IKE_ENC_AES_CBC)
+		snprintf(sec, sizeof(sec), "AES%u/%s/%u/%u", m->offer.keybits,
+			 ike_oakley_value_name(IKE_OA_HASH, m->offer.hash), m->offer.group,
+			 m->lifetime_s);
+	else if (m->offer.enc == IKE_ENC_3DES_CBC)
+		snprintf(sec, sizeof(sec), "3DES/%s/%u/%u",
+			 ike_oakley_value_name(IKE_OA_HASH, m->offer.hash), m->offer.group,
+			 m->lifetime_s);
+	else
+		snprintf(sec, sizeof(sec), "NONE");
+	out_object(o);
+	out_str(o, "cookies", "Cookie Pair", cookies);
+	out_str(o, "secmethods", "Sec Methods", sec);
+	out_str(o, "auth", "Auth Mode",
+		m->auth == IKE_AUTH_PSK	      ? "Preshared Key"
+		: m->auth == IKE_AUTH_RSA_SIG ? "Certificate"
+					      : "NONE");
+	out_str(o, "source", "Source", local);
+	out_str(o, "destination", "Destination", peer);
+	out_str(o, "state", "State", m->state);
+	out_bool(o, "initiator", "Initiator", m->initiator);
+	out_bool(o, "natt", "NAT Traversal", m->floated);
+	out_int(o, "age", "Age (s)", (long long)(m->age_ms / 1000));
+	out_int(o, "quickmodes", "Quick Modes", m->nqm);
+	out_object_end(o);
+}
+
 enum cmd_status
 dynamic_show_mmsas(struct shell *sh, const struct args *a)
 {
 	struct out *o = static_out_new(a);
+	struct ike *ike = live_negotiator(sh->live);
+	struct mmsa_show ms = {.o = o, .a = a};
 
 	out_section(o, "mmsas", "Main Mode SAs");
+	if (ike != NULL)
+		ike_foreach_mmsa(ike, model_mmsa, &ms);
 	out_section_end(o);
 	return static_render(sh, a, o);
 }

@@ -19,6 +19,7 @@ fill_opts(struct shell *sh, const struct args *a, struct service_opts *o,
 	o->socket_path = service_link_socket_path(sh);
 	o->admin_group = arg_text(a, "group");
 	ctx->tun = arg_text(a, "tun");
+	ctx->ikeport = (unsigned)arg_num(a, "ikeport");
 	/* The agent reads the store this shell would use. */
 	ctx->store_path = sh->store_path != NULL ? sh->store_path
 						 : getenv("IPSECSH_STORE");
@@ -97,6 +98,9 @@ static const struct param start_params[] = {
 	 .help = "TUN device of the IPsec driver; none runs without a "
 		 "driver (live state only, no packets: needs no "
 		 "privileges)."},
+	{.tag = "ikeport", .type = PT_INT, .flags = P_POS, .min = 1,
+	 .max = 65535, .def = "500",
+	 .help = "UDP port of IKE (NAT-T stays on 4500)."},
 	{0},
 };
 

@@ -13,6 +13,8 @@
 
 #include "agent.h"
 #include "driver.h"
+#include "negotiator.h"
+#include "runtime.h"
 #include "lex.h"
 #include "log.h"
 #include "loop.h"
@@ -169,6 +171,25 @@ on_start(struct service *svc, void *arg, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	{
+		struct negotiator_config nc = {
+			.port = (uint16_t)ctx->ikeport,
+			.fwmark = dp_runtime_fwmark(driver_runtime(ctx->driver)),
+		};
+		char nerr[256];
+		if (negotiator_start(service_loop(svc), ctx->live, ctx->driver,
+				     &nc, &ctx->negotiator, nerr,
+				     sizeof(nerr)) < 0) {
+			snprintf(err, errlen, "the IKE negotiator did not "
+					      "start: %s",
+				 nerr);
+			driver_stop(ctx->driver);
+			ctx->driver = NULL;
+			live_free(ctx->live);
+			ctx->live = NULL;
+			return -1;
+		}
+	}
 	return start_agent(svc, ctx, err, errlen);
 }
 
@@ -182,6 +203,9 @@ on_stop(struct service *svc, void *arg)
 	ctx->poll = NULL;
 	agent_free(ctx->agent);
 	ctx->agent = NULL;
+	/* Deletes go out while the driver still runs (NAT-T port). */
+	negotiator_stop(ctx->negotiator);
+	ctx->negotiator = NULL;
 	driver_stop(ctx->driver);
 	ctx->driver = NULL;
 	live_free(ctx->live);

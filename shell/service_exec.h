@@ -10,6 +10,7 @@
 #include "service.h"
 
 struct driver;
+struct negotiator;
 struct agent;
 struct loop_timer;
 
@@ -17,6 +18,8 @@ struct service_exec {
 	struct service *svc;
 	struct live *live;
 	struct driver *driver;
+	struct negotiator *negotiator;
+	unsigned ikeport;	 /* 0: 500 */
 	struct agent *agent;
 	struct loop_timer *poll; /* the agent's safety-net poll */
 	const char *store_path;  /* the store the agent reads */

@@ -11,6 +11,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
 	apt-get install -y -qq --no-install-recommends \
 		build-essential cmake pkg-config clang \
 		libreadline-dev libsqlite3-dev libssl-dev libcmocka-dev \
+		libnftables-dev nftables \
 		iproute2 iputils-ping python3 ethtool tshark > /dev/null
 fi
 

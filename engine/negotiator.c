@@ -1,0 +1,928 @@
+/*
+ * negotiator.c - the IKE negotiator's environment in the service (see
+ * negotiator.h).
+ */
+#include "negotiator.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "driver.h"
+#include "ike_msg.h"
+#include "log.h"
+#include "loop.h"
+#include "runtime.h"
+
+/* What `usage` needs to see whether a pair is still used. */
+struct child_use {
+	uint64_t id;
+	uint64_t bytes;
+	uint64_t last_ms;
+};
+
+struct negotiator {
+	struct ike *ike;
+	struct ike_env env;
+	struct live *live;
+	struct driver *driver;
+	struct loop *loop;
+	struct loop_timer *timer;
+	int fd4, fd6;
+	uint16_t port, natt_port;
+	struct child_use *uses;
+	size_t nuses;
+};
+
+/* ---- addresses -------------------------------------------------------- */
+
+static void
+ip_of(const struct dp_addr *a, struct ip_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = a->family;
+	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
+}
+
+static bool
+prefix_has(const struct ip_addr *net, unsigned plen, const struct dp_addr *a)
+{
+	if (net->family == 0 || plen == 0)
+		return net->family == 0 || net->family == a->family;
+	if (net->family != a->family)
+		return false;
+	for (unsigned b = 0; b < plen; b++) {
+		uint8_t m = (uint8_t)(0x80 >> (b % 8));
+		if ((net->bytes[b / 8] & m) != (a->bytes[b / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+/* A traffic selector inside a filter's prefix. */
+static bool
+ts_inside(const struct ike_ts *ts, const struct ip_addr *net, unsigned plen)
+{
+	struct dp_addr a;
+	uint8_t tplen;
+
+	ike_ts_prefix(ts, &a, &tplen);
+	return tplen >= plen && prefix_has(net, plen, &a);
+}
+
+static bool
+addr_equal(const struct ip_addr *x, const struct dp_addr *y)
+{
+	return x->family == y->family &&
+	       memcmp(x->bytes, y->bytes,
+		      x->family == AF_INET ? 4 : 16) == 0;
+}
+
+static void
+ts_of_prefix(const struct ip_addr *net, unsigned plen, uint8_t proto,
+	     uint16_t port, struct ike_ts *ts)
+{
+	unsigned full = net->family == AF_INET6 ? 128 : 32;
+
+	memset(ts, 0, sizeof(*ts));
+	ts->addr.family = net->family ? net->family : AF_INET;
+	memcpy(ts->addr.bytes, net->bytes, sizeof(ts->addr.bytes));
+	ts->kind = plen == full ? IKE_TS_ADDR : IKE_TS_SUBNET;
+	ts->plen = (uint8_t)(net->family ? plen : 0);
+	ts->proto = proto;
+	ts->port = port;
+}
+
+static void
+ts_text(const struct ike_ts *ts, char *buf, size_t len)
+{
+	struct dp_addr a;
+	struct ip_addr ip;
+	uint8_t plen;
+	char s[64];
+
+	ike_ts_prefix(ts, &a, &plen);
+	ip_of(&a, &ip);
+	vocab_ip_format(&ip, s, sizeof(s));
+	if (ts->kind == IKE_TS_ADDR)
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, "%s/%u", s, plen);
+}
+
+/* ---- policy from the SPD ---------------------------------------------- */
+
+static bool
+negotiates(const struct spd_specific *f)
+{
+	return f->inbound == SPD_NEGOTIATE || f->outbound == SPD_NEGOTIATE;
+}
+
+/* The filter a peer's main mode falls under: a tunnel rule to that
+ * gateway, else a transport rule whose far side holds the peer. */
+static const struct spd_specific *
+filter_for_peer(struct negotiator *n, const struct dp_addr *peer)
+{
+	size_t nf;
+	const struct spd_specific *f = live_filters(n->live, &nf);
+
+	for (size_t i = 0; i < nf; i++)
+		if (negotiates(&f[i]) && f[i].tunnel &&
+		    addr_equal(&f[i].tunnel_dst, peer))
+			return &f[i];
+	for (size_t i = 0; i < nf; i++)
+		if (negotiates(&f[i]) && !f[i].tunnel && f[i].dst.family &&
+		    prefix_has(&f[i].dst, f[i].dst_plen, peer))
+			return &f[i];
+	for (size_t i = 0; i < nf; i++)
+		if (negotiates(&f[i]) && !f[i].tunnel &&
+		    prefix_has(&f[i].dst, f[i].dst_plen, peer))
+			return &f[i];
+	return NULL;
+}
+
+static int
+mm_offers(const struct spd_mmpolicy *p, struct ike_mm_conf *c)
+{
+	for (size_t i = 0; i < p->methods.n && c->noffers < IKE_MM_OFFERS_MAX;
+	     i++) {
+		const struct mm_offer *m = &p->methods.offer[i];
+		struct ike_mm_offer *o = &c->offers[c->noffers];
+		static const uint8_t hashes[] = {
+			[MM_HASH_MD5] = IKE_HASHALG_MD5,
+			[MM_HASH_SHA1] = IKE_HASHALG_SHA1,
+			[MM_HASH_SHA256] = IKE_HASHALG_SHA2_256,
+			[MM_HASH_SHA384] = IKE_HASHALG_SHA2_384,
+			[MM_HASH_SHA512] = IKE_HASHALG_SHA2_512};
+		switch (m->enc) {
+		case MM_ENC_AES128:
+			o->enc = IKE_ENC_AES_CBC, o->keybits = 128;
+			break;
+		case MM_ENC_AES192:
+			o->enc = IKE_ENC_AES_CBC, o->keybits = 192;
+			break;
+		case MM_ENC_AES256:
+			o->enc = IKE_ENC_AES_CBC, o->keybits = 256;
+			break;
+		case MM_ENC_3DES:
+			o->enc = IKE_ENC_3DES_CBC, o->keybits = 0;
+			break;
+		default: /* DES: refused by the negotiator's crypto */
+			continue;
+		}
+		o->hash = hashes[m->hash];
+		o->group = (uint16_t)m->iana_group;
+		c->noffers++;
+	}
+	return c->noffers > 0 ? 0 : -1;
+}
+
+static int
+env_mm_policy(void *arg, const struct ike_endpoint *local,
+	      const struct ike_endpoint *peer, struct ike_mm_conf *out)
+{
+	struct negotiator *n = arg;
+	const struct spd_specific *f = filter_for_peer(n, &peer->addr);
+	const struct spd_mmpolicy *p;
+	const struct spd_rule *r;
+
+	(void)local;
+	memset(out, 0, sizeof(*out));
+	if (f == NULL)
+		return -1;
+	r = f->rule;
+	p = spd_mmpolicy_get(live_spd(n->live), r->mmpolicy);
+	if (p == NULL || mm_offers(p, out) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nauth && out->nauths < IKE_AUTHS_MAX; i++) {
+		const struct store_auth *au = &r->auth[i];
+		struct ike_auth *a = &out->auths[out->nauths];
+		size_t len = strlen(au->value);
+		/* XXX certificate authentication is wired with ike_cert. */
+		if (au->kind != STORE_AUTH_PSK || len > IKE_PSK_MAX)
+			continue;
+		a->method = IKE_AUTH_PSK;
+		a->psk_len = len;
+		memcpy(a->psk, au->value, len);
+		out->nauths++;
+	}
+	if (out->nauths == 0)
+		return -1;
+	out->lifetime_s = (uint32_t)p->mmlifetime * 60;
+	out->qmpermm = (unsigned)p->qmpermm;
+	out->soft_s = (uint32_t)p->softsaexpirationtime;
+	out->policy_id = r->id;
+	return 0;
+}
+
+static void
+qm_offers(const struct spd_qmpolicy *p, struct ike_qm_conf *c)
+{
+	static const uint8_t integ[] = {
+		[QM_INTEG_NONE] = 0,
+		[QM_INTEG_MD5] = IKE_IAUTH_HMAC_MD5,
+		[QM_INTEG_SHA1] = IKE_IAUTH_HMAC_SHA1,
+		[QM_INTEG_SHA256] = IKE_IAUTH_HMAC_SHA2_256,
+		[QM_INTEG_SHA384] = IKE_IAUTH_HMAC_SHA2_384,
+		[QM_INTEG_SHA512] = IKE_IAUTH_HMAC_SHA2_512};
+
+	for (size_t i = 0; i < p->methods.n && c->noffers < IKE_QM_OFFERS_MAX;
+	     i++) {
+		const struct qm_offer *q = &p->methods.offer[i];
+		struct ike_qm_offer *o = &c->offers[c->noffers];
+		memset(o, 0, sizeof(*o));
+		o->ah = q->ah;
+		o->ah_auth = q->ah ? integ[q->ah_hash] : 0;
+		o->esp = q->esp;
+		if (q->esp) {
+			switch (q->esp_conf) {
+			case QM_CONF_NONE:
+				o->esp_enc = IKE_ESP_NULL;
+				break;
+			case QM_CONF_3DES:
+				o->esp_enc = IKE_ESP_3DES;
+				break;
+			case QM_CONF_AES128:
+			case QM_CONF_AES192:
+			case QM_CONF_AES256:
+				o->esp_enc = IKE_ESP_AES_CBC;
+				o->esp_keybits = q->esp_conf == QM_CONF_AES128 ? 128
+						 : q->esp_conf == QM_CONF_AES192
+							 ? 192
+							 : 256;
+				break;
+			case QM_CONF_AES128GCM:
+			case QM_CONF_AES256GCM:
+				o->esp_enc = IKE_ESP_AES_GCM_16;
+				o->esp_keybits =
+					q->esp_conf == QM_CONF_AES128GCM ? 128
+									 : 256;
+				break;
+			default: /* DES: not offered */
+				continue;
+			}
+			o->esp_auth = integ[q->esp_integ];
+		}
+		o->seconds = q->seconds;
+		o->kbytes = q->kbytes;
+		c->noffers++;
+	}
+}
+
+/* The compiled filter of a rule that covers a flow (outbound view). */
+static const struct spd_specific *
+filter_for_flow(struct negotiator *n, uint32_t rule_id,
+		const struct dp_addr *src, const struct dp_addr *dst)
+{
+	size_t nf;
+	const struct spd_specific *f = live_filters(n->live, &nf);
+
+	for (size_t i = 0; i < nf; i++)
+		if (f[i].rule->id == rule_id && negotiates(&f[i]) &&
+		    prefix_has(&f[i].src, f[i].src_plen, src) &&
+		    prefix_has(&f[i].dst, f[i].dst_plen, dst))
+			return &f[i];
+	return NULL;
+}
+
+/* Responder: a filter that allows the proposed selectors, seen from us. */
+static const struct spd_specific *
+filter_for_ts(struct negotiator *n, const struct ike_qm_query *q,
+	      const struct ike_ts *local, const struct ike_ts *remote)
+{
+	size_t nf;
+	const struct spd_specific *f = live_filters(n->live, &nf);
+
+	for (size_t i = 0; i < nf; i++) {
+		if (!negotiates(&f[i]) || f[i].tunnel != q->tunnel)
+			continue;
+		if (f[i].tunnel && !addr_equal(&f[i].tunnel_dst, &q->peer.addr))
+			continue;
+		if (ts_inside(local, &f[i].src, f[i].src_plen) &&
+		    ts_inside(remote, &f[i].dst, f[i].dst_plen))
+			return &f[i];
+	}
+	return NULL;
+}
+
+static int
+env_qm_policy(void *arg, const struct ike_qm_query *q,
+	      struct ike_qm_conf *out)
+{
+	struct negotiator *n = arg;
+	const struct spd_specific *f;
+	const struct spd_qmpolicy *p;
+	struct ike_ts host_local, host_remote;
+
+	memset(out, 0, sizeof(*out));
+	if (q->initiator) {
+		const struct ike_acquire *a = q->acquire;
+		f = filter_for_flow(n, a->rule_id, &a->src, &a->dst);
+		if (f == NULL)
+			return -1;
+		if (f->tunnel) {
+			ts_of_prefix(&f->src, f->src_plen, f->protocol,
+				     f->srcport, &out->local_ts);
+			ts_of_prefix(&f->dst, f->dst_plen, f->protocol,
+				     f->dstport, &out->remote_ts);
+		} else {
+			struct ip_addr s, d;
+			ip_of(&a->src, &s);
+			ip_of(&a->dst, &d);
+			ts_of_prefix(&s, s.family == AF_INET ? 32 : 128,
+				     f->protocol, f->srcport, &out->local_ts);
+			ts_of_prefix(&d, d.family == AF_INET ? 32 : 128,
+				     f->protocol, f->dstport, &out->remote_ts);
+		}
+	} else {
+		const struct ike_ts *l = q->local_ts, *r = q->remote_ts;
+		if (l == NULL || r == NULL) {
+			/* No IDs: the IKE peers' addresses (RFC 2409 5.5). */
+			struct ip_addr s, d;
+			ip_of(&q->local.addr, &s);
+			ip_of(&q->peer.addr, &d);
+			ts_of_prefix(&s, s.family == AF_INET ? 32 : 128, 0, 0,
+				     &host_local);
+			ts_of_prefix(&d, d.family == AF_INET ? 32 : 128, 0, 0,
+				     &host_remote);
+			l = &host_local;
+			r = &host_remote;
+		}
+		f = filter_for_ts(n, q, l, r);
+		if (f == NULL)
+			return -1;
+		out->local_ts = *l;
+		out->remote_ts = *r;
+	}
+	p = spd_qmpolicy_get(live_spd(n->live), f->rule->qmpolicy);
+	if (p == NULL)
+		return -1;
+	qm_offers(p, out);
+	if (out->noffers == 0)
+		return -1;
+	out->pfs_group = p->pfsgroup;
+	out->tunnel = f->tunnel;
+	out->soft = p->soft;
+	out->rule_id = f->rule->id;
+	return 0;
+}
+
+/* ---- SAs ------------------------------------------------------------- */
+
+static void
+describe(const struct ike_child_info *c, const struct dp_sa_params *p,
+	 bool in, struct live_sa *d)
+{
+	struct qm_offer o;
+	struct ip_addr a;
+
+	memset(d, 0, sizeof(*d));
+	d->spi = p->spi;
+	d->dir = p->dir;
+	d->mode = p->mode;
+	d->encap = p->encap;
+	ts_text(in ? &c->remote_ts : &c->local_ts, d->srcaddr,
+		sizeof(d->srcaddr));
+	ts_text(in ? &c->local_ts : &c->remote_ts, d->dstaddr,
+		sizeof(d->dstaddr));
+	if (p->mode == DP_MODE_TUNNEL) {
+		ip_of(in ? &c->peer.addr : &c->local.addr, &a);
+		vocab_ip_format(&a, d->tunnelsrc, sizeof(d->tunnelsrc));
+		ip_of(in ? &c->local.addr : &c->peer.addr, &a);
+		vocab_ip_format(&a, d->tunneldst, sizeof(d->tunneldst));
+	}
+	/* The offer as an administrator writes it. */
+	memset(&o, 0, sizeof(o));
+	o.ah = c->offer.ah;
+	o.esp = c->offer.esp;
+	o.ah_hash = c->offer.ah_auth == IKE_IAUTH_HMAC_SHA2_256 ? QM_INTEG_SHA256
+		    : c->offer.ah_auth == IKE_IAUTH_HMAC_MD5	   ? QM_INTEG_MD5
+								   : QM_INTEG_SHA1;
+	switch (c->offer.esp_enc) {
+	case IKE_ESP_AES_GCM_16:
+		o.esp_conf = c->offer.esp_keybits == 256 ? QM_CONF_AES256GCM
+							 : QM_CONF_AES128GCM;
+		break;
+	case IKE_ESP_AES_CBC:
+		o.esp_conf = c->offer.esp_keybits == 256   ? QM_CONF_AES256
+			     : c->offer.esp_keybits == 192 ? QM_CONF_AES192
+							   : QM_CONF_AES128;
+		break;
+	case IKE_ESP_3DES:
+		o.esp_conf = QM_CONF_3DES;
+		break;
+	default:
+		o.esp_conf = QM_CONF_NONE;
+		break;
+	}
+	switch (c->offer.esp_auth) {
+	case IKE_IAUTH_HMAC_SHA1:
+		o.esp_integ = QM_INTEG_SHA1;
+		break;
+	case IKE_IAUTH_HMAC_SHA2_256:
+		o.esp_integ = QM_INTEG_SHA256;
+		break;
+	case IKE_IAUTH_HMAC_SHA2_384:
+		o.esp_integ = QM_INTEG_SHA384;
+		break;
+	case IKE_IAUTH_HMAC_SHA2_512:
+		o.esp_integ = QM_INTEG_SHA512;
+		break;
+	case IKE_IAUTH_HMAC_MD5:
+		o.esp_integ = QM_INTEG_MD5;
+		break;
+	default:
+		o.esp_integ = QM_INTEG_NONE;
+		break;
+	}
+	o.seconds = c->offer.seconds ? c->offer.seconds
+				     : VOCAB_QM_SECONDS_DEFAULT;
+	o.kbytes = c->offer.kbytes ? c->offer.kbytes : VOCAB_QM_KBYTES_DEFAULT;
+	vocab_qmoffer_format(&o, d->secmethod, sizeof(d->secmethod));
+	d->manual = false;
+}
+
+static int
+env_install(void *arg, const struct ike_child_info *c,
+	    const struct dp_sa_params *in, const struct dp_sa_params *out)
+{
+	struct negotiator *n = arg;
+	struct live_sa din, dout;
+	char err[256];
+	struct child_use *u;
+
+	if (in == NULL || out == NULL) {
+		/* A soft association: the peer never answered and the
+		 * policy lets the traffic go in clear. */
+		log_msg(LOG_CAT_IKE, LOG_NOTICE,
+			"soft association for rule %u: clear text allowed",
+			c->rule_id);
+		return 0;
+	}
+	describe(c, in, true, &din);
+	describe(c, out, false, &dout);
+	if (live_sa_add(n->live, in, &din, err, sizeof(err)) < 0) {
+		log_err("IKE: inbound SA not installed: %s", err);
+		return -1;
+	}
+	if (live_sa_add(n->live, out, &dout, err, sizeof(err)) < 0) {
+		log_err("IKE: outbound SA not installed: %s", err);
+		live_sa_delete(n->live, in->spi, DP_DIR_IN, err, sizeof(err));
+		return -1;
+	}
+	u = realloc(n->uses, (n->nuses + 1) * sizeof(*u));
+	if (u != NULL) {
+		n->uses = u;
+		n->uses[n->nuses++] = (struct child_use){c->id, 0, 0};
+	}
+	return 0;
+}
+
+static void
+env_uninstall(void *arg, const struct ike_child_info *c)
+{
+	struct negotiator *n = arg;
+	char err[256];
+
+	if (c->soft)
+		return;
+	live_sa_delete(n->live, c->spi_in, DP_DIR_IN, err, sizeof(err));
+	live_sa_delete(n->live, c->spi_out, DP_DIR_OUT, err, sizeof(err));
+	for (size_t i = 0; i < n->nuses; i++)
+		if (n->uses[i].id == c->id) {
+			n->uses[i] = n->uses[--n->nuses];
+			break;
+		}
+}
+
+static uint64_t
+sa_bytes(struct negotiator *n, uint32_t spi, enum dp_dir dir)
+{
+	const struct live_sa *s;
+
+	for (size_t i = 0; (s = live_sa_at(n->live, i)) != NULL; i++)
+		if (s->spi == spi && s->dir == dir) {
+			struct dp_sa_info info;
+			dp_sa_info(s->sa, &info);
+			return info.bytes;
+		}
+	return 0;
+}
+
+static int
+env_usage(void *arg, const struct ike_child_info *c, uint64_t *bytes,
+	  uint64_t *last_use_ms)
+{
+	struct negotiator *n = arg;
+	uint64_t b = sa_bytes(n, c->spi_in, DP_DIR_IN) +
+		     sa_bytes(n, c->spi_out, DP_DIR_OUT);
+
+	for (size_t i = 0; i < n->nuses; i++)
+		if (n->uses[i].id == c->id) {
+			/* Used since the last look: now is its last use. */
+			if (b != n->uses[i].bytes) {
+				n->uses[i].bytes = b;
+				n->uses[i].last_ms = loop_now(n->loop);
+			}
+			*bytes = b;
+			*last_use_ms = n->uses[i].last_ms;
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- network, clock, randomness, log -------------------------------- */
+
+static uint64_t
+env_now(void *arg)
+{
+	struct negotiator *n = arg;
+
+	return loop_now(n->loop);
+}
+
+static void
+env_random(void *arg, void *buf, size_t len)
+{
+	(void)arg;
+	/* A failing CSPRNG must not yield predictable cookies or keys. */
+	if (RAND_bytes(buf, (int)len) != 1)
+		abort();
+}
+
+static int
+sock_send(int fd, const uint8_t *msg, size_t len,
+	  const struct ike_endpoint *from, const struct ike_endpoint *to)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct msghdr mh;
+	/* sendmsg does not write the buffer; iovec just lacks const. */
+	struct iovec iov = {.iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cb;
+	struct cmsghdr *cm;
+
+	memset(&ss, 0, sizeof(ss));
+	memset(&mh, 0, sizeof(mh));
+	memset(&cb, 0, sizeof(cb));
+	memcpy(&iov.iov_base, &msg, sizeof(msg));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cb.buf;
+	if (to->addr.family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct in_pktinfo pi;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(to->port);
+		memcpy(&s4->sin_addr, to->addr.bytes, 4);
+		sl = sizeof(*s4);
+		/* Answer from the address the peer talks to. */
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, from->addr.bytes, 4);
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		struct in6_pktinfo pi;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(to->port);
+		memcpy(&s6->sin6_addr, to->addr.bytes, 16);
+		sl = sizeof(*s6);
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi6_addr, from->addr.bytes, 16);
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	if (from->addr.family != to->addr.family)
+		mh.msg_controllen = 0;
+	mh.msg_name = &ss;
+	mh.msg_namelen = sl;
+	return sendmsg(fd, &mh, 0) == (ssize_t)len ? 0 : -1;
+}
+
+static int
+env_send(void *arg, const uint8_t *msg, size_t len,
+	 const struct ike_endpoint *from, const struct ike_endpoint *to)
+{
+	struct negotiator *n = arg;
+
+	if (from->port == n->natt_port || to->port == n->natt_port) {
+		if (n->driver == NULL)
+			return -1;
+		return dp_runtime_ike_send(driver_runtime(n->driver), msg, len,
+					   from->addr.family ? &from->addr
+							     : NULL,
+					   &to->addr, to->port);
+	}
+	if (to->addr.family == AF_INET && n->fd4 >= 0)
+		return sock_send(n->fd4, msg, len, from, to);
+	if (to->addr.family == AF_INET6 && n->fd6 >= 0)
+		return sock_send(n->fd6, msg, len, from, to);
+	return -1;
+}
+
+static void
+env_log(void *arg, int prio, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	(void)arg;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_CAT_IKE, prio, "IKE: %s", line);
+}
+
+/* ---- driving the negotiator ------------------------------------------ */
+
+static void
+rearm(struct negotiator *n)
+{
+	uint64_t next = ike_next_timer_ms(n->ike), now = loop_now(n->loop);
+
+	if (next == UINT64_MAX)
+		loop_timer_disarm(n->timer);
+	else
+		loop_timer_arm(n->timer, next > now ? next - now : 0);
+}
+
+static void
+on_timer(struct loop *l, struct loop_timer *t, void *arg)
+{
+	struct negotiator *n = arg;
+
+	(void)l;
+	(void)t;
+	ike_timer(n->ike);
+	rearm(n);
+}
+
+static void
+endpoint_of_sockaddr(const struct sockaddr_storage *ss, struct ike_endpoint *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+		e->addr.family = AF_INET;
+		memcpy(e->addr.bytes, &s4->sin_addr, 4);
+		e->port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		e->addr.family = AF_INET6;
+		memcpy(e->addr.bytes, &s6->sin6_addr, 16);
+		e->port = ntohs(s6->sin6_port);
+	}
+}
+
+static void
+on_readable(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct negotiator *n = arg;
+	uint8_t buf[65536];
+	union {
+		char c[256];
+		struct cmsghdr align;
+	} cb;
+
+	(void)l;
+	(void)events;
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_storage ss;
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {.msg_name = &ss,
+				    .msg_namelen = sizeof(ss),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cb.c,
+				    .msg_controllen = sizeof(cb.c)};
+		struct ike_endpoint from, to;
+		ssize_t r = recvmsg(fd, &mh, MSG_DONTWAIT);
+
+		if (r < 0)
+			break;
+		endpoint_of_sockaddr(&ss, &from);
+		memset(&to, 0, sizeof(to));
+		to.addr.family = from.addr.family;
+		to.port = n->port;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		     cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP &&
+			    cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				memcpy(to.addr.bytes, &pi.ipi_addr, 4);
+			} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+				   cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				memcpy(to.addr.bytes, &pi.ipi6_addr, 16);
+			}
+		}
+		ike_input(n->ike, buf, (size_t)r, &from, &to);
+	}
+	rearm(n);
+}
+
+/* From the driver, in the loop: an IKE message on the NAT-T port. */
+static void
+on_natt_input(void *arg, const uint8_t *msg, size_t len,
+	      const struct dp_addr *src, const struct dp_addr *dst,
+	      uint16_t sport, uint16_t dport)
+{
+	struct negotiator *n = arg;
+	struct ike_endpoint from = {.addr = *src, .port = sport};
+	struct ike_endpoint to = {.addr = *dst, .port = dport};
+
+	ike_input(n->ike, msg, len, &from, &to);
+	rearm(n);
+}
+
+static void
+on_acquire(void *arg, const struct dp_acquire *a)
+{
+	struct negotiator *n = arg;
+	struct ike_acquire q;
+
+	memset(&q, 0, sizeof(q));
+	q.rule_id = a->filter_id;
+	q.peer.addr = a->peer;
+	q.src = a->src;
+	q.dst = a->dst;
+	q.proto = a->proto;
+	q.sport = a->sport;
+	q.dport = a->dport;
+	q.tunnel = a->tunnel;
+	/* Transport: our end is the packet's source; tunnel: the kernel
+	 * picks the address toward the gateway (family only here). */
+	if (!a->tunnel)
+		q.local.addr = a->src;
+	else
+		q.local.addr.family = a->peer.family;
+	ike_acquire(n->ike, &q);
+	rearm(n);
+}
+
+static int
+open_socket(int family, uint16_t port, uint32_t mark, char *err,
+	    size_t errlen)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (fd < 0)
+		goto fail;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		sl = sizeof(*s4);
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		sl = sizeof(*s6);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+			   sizeof(one));
+	}
+	/* IKE must not be routed into our own TUN device. */
+	if (mark != 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "the IKE socket (%s port %u) cannot be opened: "
+			      "%s",
+		 family == AF_INET ? "IPv4" : "IPv6", port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int
+negotiator_start(struct loop *loop, struct live *live, struct driver *driver,
+		 const struct negotiator_config *cfg, struct negotiator **out,
+		 char *err, size_t errlen)
+{
+	struct negotiator *n = calloc(1, sizeof(*n));
+	struct ike_conf conf;
+	struct driver_ike h;
+
+	if (n == NULL) {
+		snprintf(err, errlen, "out of memory.");
+		return -1;
+	}
+	n->fd4 = n->fd6 = -1;
+	n->live = live;
+	n->driver = driver;
+	n->loop = loop;
+	n->port = cfg->port ? cfg->port : IKE_PORT;
+	n->natt_port = cfg->natt_port ? cfg->natt_port : IKE_NATT_PORT;
+	n->fd4 = open_socket(AF_INET, n->port, cfg->fwmark, err, errlen);
+	if (n->fd4 < 0)
+		goto fail;
+	/* IPv6 is optional: a namespace may have it disabled. */
+	n->fd6 = open_socket(AF_INET6, n->port, cfg->fwmark, err, errlen);
+	n->env = (struct ike_env){
+		.now_ms = env_now,
+		.random = env_random,
+		.send = env_send,
+		.mm_policy = env_mm_policy,
+		.qm_policy = env_qm_policy,
+		.install = env_install,
+		.uninstall = env_uninstall,
+		.usage = env_usage,
+		.stats = live_ike(live),
+		.log = env_log,
+		.arg = n,
+	};
+	ike_conf_init(&conf);
+	conf.port = n->port;
+	conf.natt_port = n->natt_port;
+	n->ike = ike_new(&n->env, &conf);
+	n->timer = loop_timer_new(loop, on_timer, n);
+	if (n->ike == NULL || n->timer == NULL) {
+		snprintf(err, errlen, "out of memory.");
+		goto fail;
+	}
+	if (loop_fd_add(loop, n->fd4, EPOLLIN, on_readable, n) < 0 ||
+	    (n->fd6 >= 0 &&
+	     loop_fd_add(loop, n->fd6, EPOLLIN, on_readable, n) < 0)) {
+		snprintf(err, errlen, "the loop cannot watch the IKE socket.");
+		goto fail;
+	}
+	if (driver != NULL) {
+		h = (struct driver_ike){.acquire = on_acquire,
+					.input = on_natt_input,
+					.arg = n};
+		driver_set_ike(driver, &h);
+	}
+	live_set_negotiator(live, n->ike);
+	*out = n;
+	return 0;
+fail:
+	negotiator_stop(n);
+	return -1;
+}
+
+void
+negotiator_stop(struct negotiator *n)
+{
+	struct driver_ike none;
+
+	if (n == NULL)
+		return;
+	if (n->driver != NULL) {
+		memset(&none, 0, sizeof(none));
+		driver_set_ike(n->driver, &none);
+	}
+	live_set_negotiator(n->live, NULL);
+	if (n->ike != NULL) {
+		ike_delete_all(n->ike);
+		ike_free(n->ike);
+	}
+	loop_timer_free(n->timer);
+	if (n->fd4 >= 0) {
+		loop_fd_del(n->loop, n->fd4);
+		close(n->fd4);
+	}
+	if (n->fd6 >= 0) {
+		loop_fd_del(n->loop, n->fd6);
+		close(n->fd6);
+	}
+	free(n->uses);
+	free(n);
+}
+
+struct ike *
+negotiator_ike(struct negotiator *n)
+{
+	return n->ike;
+}
