@@ -114,6 +114,9 @@ struct ike_tx {
 };
 
 #define IKE_RXH_LEN 20 /* SHA-1 of the last message received */
+/* Answers resent for duplicates of one request, at most (a flood of
+ * copies must not make us an amplifier). */
+#define IKE_DUP_RESENDS_MAX 10
 
 /* ---- objects --------------------------------------------------------- */
 
@@ -249,6 +252,24 @@ struct ike_child {
 	bool dead;
 };
 
+/*
+ * A message 1 we refused (no policy, no acceptable proposal).  Its
+ * retransmissions get the same notify again (bounded) instead of a new
+ * SA and a new Negotiation Failure each: one refused negotiation counts
+ * once.  A ring, so that a flood of messages 1 costs no memory; an
+ * entry lasts as long as a peer retransmits (linger).
+ */
+#define IKE_REFUSED_MAX 64
+struct ike_refused {
+	uint8_t h[IKE_RXH_LEN]; /* digest of the message 1 */
+	struct dp_addr from;
+	uint8_t icookie[IKE_COOKIE_LEN], rcookie[IKE_COOKIE_LEN];
+	struct ike_endpoint local, remote;
+	uint16_t notify; /* 0: none was sent */
+	uint64_t until;  /* 0: free */
+	unsigned resends;
+};
+
 struct ike {
 	const struct ike_env *env;
 	struct ike_conf conf; /* defaults applied */
@@ -267,6 +288,8 @@ struct ike {
 	uint64_t next_due;
 	uint64_t invalid_cookie_notify_ms;
 	bool reap;
+	struct ike_refused refused[IKE_REFUSED_MAX];
+	size_t refused_at;
 
 	/* Scratch, one message at a time. */
 	struct ike_msg rxm;
@@ -339,6 +362,11 @@ bool ike_rx_duplicate(struct ike *ike, uint8_t *rxh, bool *rxh_valid,
                       struct ike_tx *tx, const struct ike_rx *rx);
 void ike_rx_remember(struct ike *ike, uint8_t *rxh, bool *rxh_valid,
                      const struct ike_rx *rx);
+/* SHA-1 of the datagram (duplicate detection). */
+void ike_rx_digest(const struct ike_rx *rx, uint8_t out[IKE_RXH_LEN]);
+/* How long a finished exchange keeps answering duplicates: as long as a
+ * peer with our retransmission settings would retransmit. */
+uint64_t ike_linger_ms(const struct ike *ike);
 
 /* Header of a message of sa (cookies) into b over ike->txbuf. */
 int ike_build_begin(struct ike_isa *sa, struct ike_msg_builder *b,

@@ -1007,6 +1007,63 @@ r_mm5(struct ike_isa *sa, struct ike_rx *rx)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+/* ---- refused messages 1 ------------------------------------------------ */
+
+static void
+refused_add(struct ike_isa *sa, const struct ike_rx *rx)
+{
+	struct ike *ike = sa->ike;
+	struct ike_refused *r = &ike->refused[ike->refused_at];
+
+	ike->refused_at = (ike->refused_at + 1) % IKE_REFUSED_MAX;
+	memset(r, 0, sizeof(*r));
+	ike_rx_digest(rx, r->h);
+	r->from = rx->from.addr;
+	memcpy(r->icookie, sa->icookie, IKE_COOKIE_LEN);
+	memcpy(r->rcookie, sa->rcookie, IKE_COOKIE_LEN);
+	r->local = sa->local;
+	r->remote = sa->remote;
+	r->notify = rx->notify;
+	r->until = ike->now + ike_linger_ms(ike);
+}
+
+/* A retransmission of a message 1 we refused: the same answer again
+ * (bounded), nothing new created or counted. */
+static bool
+refused_again(struct ike *ike, const struct ike_rx *rx)
+{
+	uint8_t h[IKE_RXH_LEN];
+	bool digested = false;
+
+	for (size_t i = 0; i < IKE_REFUSED_MAX; i++) {
+		struct ike_refused *r = &ike->refused[i];
+		struct ike_hdr hdr;
+
+		if (r->until == 0 || ike->now >= r->until ||
+		    !ike_addr_eq(&r->from, &rx->from.addr) ||
+		    memcmp(r->icookie, rx->m->hdr.icookie, IKE_COOKIE_LEN) != 0)
+			continue;
+		if (!digested) {
+			ike_rx_digest(rx, h);
+			digested = true;
+		}
+		if (CRYPTO_memcmp(h, r->h, IKE_RXH_LEN) != 0)
+			continue;
+		ike_log(ike, LOG_INFO, "IKE: retransmitted main mode message 1 "
+		                       "of a refused negotiation");
+		if (r->notify != 0 && r->resends < IKE_DUP_RESENDS_MAX) {
+			r->resends++;
+			memset(&hdr, 0, sizeof(hdr));
+			memcpy(hdr.icookie, r->icookie, IKE_COOKIE_LEN);
+			memcpy(hdr.rcookie, r->rcookie, IKE_COOKIE_LEN);
+			ike_info_notify_raw(ike, &hdr, r->notify, &r->local,
+			                    &r->remote);
+		}
+		return true;
+	}
+	return false;
+}
+
 /* After a step: remember the message, advance, finish. */
 static void
 step_done(struct ike_isa *sa, struct ike_rx *rx, int rc)
@@ -1014,6 +1071,8 @@ step_done(struct ike_isa *sa, struct ike_rx *rx, int rc)
 	struct ike *ike = sa->ike;
 
 	if (rc == IKE_STEP_FAIL) {
+		if (sa->role == IKE_ROLE_R && sa->step == 0)
+			refused_add(sa, rx);
 		ike_sa_fail(sa, rx);
 		return;
 	}
@@ -1055,6 +1114,8 @@ ike_mm_respond(struct ike *ike, struct ike_rx *rx)
 			                    &rx->from);
 		return;
 	}
+	if (refused_again(ike, rx))
+		return;
 	/* Half-open state is bounded, per peer and in all (the cookie
 	 * exchange of IKEv1 does not protect a responder from floods of
 	 * messages 1; these bounds do). */

@@ -640,13 +640,6 @@ qm_link(struct ike_isa *sa, struct ike_qm *qm)
 	qm->sa = sa;
 }
 
-static uint64_t
-linger_span(const struct ike *ike)
-{
-	return (uint64_t)ike->conf.retransmit_ms
-	       << (ike->conf.retransmit_tries + 1);
-}
-
 /* Done (installed or failed): keep answering duplicates for a while. */
 static void
 qm_finish(struct ike_qm *qm)
@@ -655,7 +648,7 @@ qm_finish(struct ike_qm *qm)
 
 	qm->done = true;
 	qm->tx.due = 0;
-	qm->linger_ms = ike->now + linger_span(ike);
+	qm->linger_ms = ike->now + ike_linger_ms(ike);
 	ike_due(ike, qm->linger_ms);
 	qm_gauges_off(ike, qm);
 	ike_dh_free(qm->dh);
@@ -1016,16 +1009,35 @@ sel_of(const struct ike_ts *src, const struct ike_ts *dst,
 	sel->dport = dst->port;
 }
 
+/* Does o carry the same flow as c (a pair c would replace)? */
+static bool
+same_flow(const struct ike_child *o, const struct ike_child *c)
+{
+	return o != c && !o->dead && !o->info.soft && o->peer == c->peer &&
+	       o->info.rule_id == c->info.rule_id &&
+	       ike_ts_eq(&o->info.local_ts, &c->info.local_ts) &&
+	       ike_ts_eq(&o->info.remote_ts, &c->info.remote_ts);
+}
+
 /* Marks older pairs with the same selectors as superseded by c. */
 static void
 supersede(struct ike *ike, const struct ike_child *c)
 {
 	for (struct ike_child *o = ike->children; o != NULL; o = o->next)
-		if (o != c && !o->dead && !o->info.soft && o->peer == c->peer &&
-		    o->info.rule_id == c->info.rule_id &&
-		    ike_ts_eq(&o->info.local_ts, &c->info.local_ts) &&
-		    ike_ts_eq(&o->info.remote_ts, &c->info.remote_ts))
+		if (same_flow(o, c))
 			o->superseded = true;
+}
+
+/* The newest live pair c would replace, or NULL. */
+static struct ike_child *
+replaced_by(struct ike *ike, const struct ike_child *c)
+{
+	struct ike_child *r = NULL;
+
+	for (struct ike_child *o = ike->children; o != NULL; o = o->next)
+		if (same_flow(o, c))
+			r = o;
+	return r;
 }
 
 static void
@@ -1117,7 +1129,6 @@ qm_install(struct ike_qm *qm)
 		c->info.offer.seconds = QM_LIFE_DEFAULT_S;
 	c->info.pfs_group = qm->pfs_group;
 	c->info.initiator = qm->role == IKE_ROLE_I;
-	c->info.rekey = old != NULL;
 	c->info.installed_ms = ike->now;
 	memcpy(c->info.icookie, sa->icookie, IKE_COOKIE_LEN);
 	memcpy(c->info.rcookie, sa->rcookie, IKE_COOKIE_LEN);
@@ -1126,6 +1137,12 @@ qm_install(struct ike_qm *qm)
 	c->conf.local_ts = qm->ts_local;
 	c->conf.remote_ts = qm->ts_remote;
 	c->conf.pfs_group = qm->conf.pfs_group;
+	/* A responder is told nothing of rekeys: a new pair for the flow
+	 * of a live one is its rekey (Key Updates, and the datapath may
+	 * switch over rather than add). */
+	if (old == NULL && qm->role == IKE_ROLE_R)
+		old = replaced_by(ike, c);
+	c->info.rekey = old != NULL;
 
 	for (int d = 0; d < 2; d++) {
 		struct dp_sa_params *p = d == 0 ? &in : &out;
@@ -1389,6 +1406,137 @@ take_chosen(struct ike_qm *qm, const struct bundle *bu,
 	qm->pfs_group = xfs[0].group;
 }
 
+/*
+ * RESPONDER-LIFETIME (RFC 2407 section 4.6.3.1): the responder echoes
+ * the chosen transform unchanged (RFC 2408 section 4.2), so when its
+ * policy keeps a shorter lifetime than the one proposed (or one where
+ * none was proposed) it says so in a notify whose data is the attribute
+ * list of its actual lifetimes and whose SPI is its inbound SPI.  The
+ * initiator takes a shorter value, never a longer one, so both sides
+ * keep the same lifetime and rekey at the same time.
+ */
+#define LIFE_ATTRS_MAX 16 /* two type/duration pairs, TV or TLV */
+
+static size_t
+put_life(uint8_t *p, uint16_t type, uint32_t value)
+{
+	size_t n = 0;
+
+	p[n++] = (uint8_t)((IKE_ATTR_AF_TV | IKE_IA_LIFE_TYPE) >> 8);
+	p[n++] = (uint8_t)(IKE_ATTR_AF_TV | IKE_IA_LIFE_TYPE);
+	p[n++] = (uint8_t)(type >> 8);
+	p[n++] = (uint8_t)type;
+	if (value <= 0xffff) {
+		p[n++] = (uint8_t)((IKE_ATTR_AF_TV | IKE_IA_LIFE_DURATION) >> 8);
+		p[n++] = (uint8_t)(IKE_ATTR_AF_TV | IKE_IA_LIFE_DURATION);
+		p[n++] = (uint8_t)(value >> 8);
+		p[n++] = (uint8_t)value;
+		return n;
+	}
+	p[n++] = (uint8_t)(IKE_IA_LIFE_DURATION >> 8);
+	p[n++] = (uint8_t)IKE_IA_LIFE_DURATION;
+	p[n++] = 0;
+	p[n++] = 4;
+	p[n++] = (uint8_t)(value >> 24);
+	p[n++] = (uint8_t)(value >> 16);
+	p[n++] = (uint8_t)(value >> 8);
+	p[n++] = (uint8_t)value;
+	return n;
+}
+
+/* Responder: one notify per protocol of the bundle when our lifetimes
+ * are not what the initiator will read from the echoed transforms. */
+static void
+add_responder_lifetime(struct ike_qm *qm, struct ike_msg_builder *b,
+                       const struct bundle *bu, const struct qm_xf xfs[2])
+{
+	uint8_t data[2 * LIFE_ATTRS_MAX];
+
+	for (unsigned i = 0; i < bu->n; i++) {
+		bool esp = bu->p[i]->proto == IKE_PROTO_ESP;
+		uint32_t v = esp ? qm->esp_spi_in : qm->ah_spi_in;
+		uint8_t spi[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+		                  (uint8_t)(v >> 8), (uint8_t)v};
+		struct ike_notify n;
+		size_t len = 0;
+
+		if (qm->chosen.seconds != xfs[i].life_s)
+			len += put_life(data + len, IKE_LIFE_SECONDS,
+			                qm->chosen.seconds);
+		if (qm->chosen.kbytes != xfs[i].life_kb)
+			len += put_life(data + len, IKE_LIFE_KILOBYTES,
+			                qm->chosen.kbytes);
+		if (len == 0)
+			continue;
+		memset(&n, 0, sizeof(n));
+		n.doi = IKE_DOI_IPSEC;
+		n.proto = bu->p[i]->proto;
+		n.spi_size = sizeof(spi);
+		n.spi.p = spi;
+		n.spi.len = sizeof(spi);
+		n.type = IKE_N_RESPONDER_LIFETIME;
+		n.data.p = data;
+		n.data.len = len;
+		ike_msg_build_notify(b, &n);
+	}
+}
+
+/* Initiator: the responder's RESPONDER-LIFETIME notifies for the SPIs
+ * it chose; only shorter lifetimes are taken. */
+static void
+take_responder_lifetime(struct ike_qm *qm, const struct ike_msg *m)
+{
+	struct ike_isa *sa = qm->sa;
+
+	for (unsigned i = 0; i < m->npl; i++) {
+		const struct ike_notify *n = &m->pl[i].u.n;
+		struct ike_xform x;
+		struct ike_attr_iter it;
+		struct ike_attr a;
+		unsigned type = 0;
+		uint32_t spi;
+
+		if (m->pl[i].type != IKE_PL_N ||
+		    n->type != IKE_N_RESPONDER_LIFETIME || n->spi_size != 4 ||
+		    n->spi.len != 4)
+			continue;
+		spi = (uint32_t)n->spi.p[0] << 24 |
+		      (uint32_t)n->spi.p[1] << 16 |
+		      (uint32_t)n->spi.p[2] << 8 | n->spi.p[3];
+		if (!((n->proto == IKE_PROTO_ESP && qm->chosen.esp &&
+		       spi == qm->esp_spi_out) ||
+		      (n->proto == IKE_PROTO_AH && qm->chosen.ah &&
+		       spi == qm->ah_spi_out)))
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.attrs = n->data;
+		ike_attr_iter_init(&it, &x);
+		while (ike_attr_next(&it, &a) > 0) {
+			uint32_t cur;
+			if (a.type == IKE_IA_LIFE_TYPE && a.has_value) {
+				type = a.value;
+				continue;
+			}
+			if (a.type != IKE_IA_LIFE_DURATION || !a.has_value ||
+			    a.value == 0)
+				continue;
+			if (type == IKE_LIFE_SECONDS) {
+				cur = qm->chosen.seconds != 0 ? qm->chosen.seconds
+				                              : QM_LIFE_DEFAULT_S;
+				if (a.value < cur)
+					qm->chosen.seconds = a.value;
+			} else if (type == IKE_LIFE_KILOBYTES) {
+				cur = qm->chosen.kbytes;
+				if (cur == 0 || a.value < cur)
+					qm->chosen.kbytes = a.value;
+			}
+		}
+		ike_sa_log(sa->ike, sa, LOG_INFO,
+		           "quick mode %08x: responder lifetime %u s, %u KB",
+		           qm->msgid, qm->chosen.seconds, qm->chosen.kbytes);
+	}
+}
+
 static int
 r_qm1(struct ike_qm *qm, struct ike_rx *rx)
 {
@@ -1400,7 +1548,7 @@ r_qm1(struct ike_qm *qm, struct ike_rx *rx)
 	struct ike_qm_query q;
 	struct ike_msg_builder b;
 	const struct ike_xform *chosen[2] = {NULL, NULL};
-	struct qm_xf xfs[2];
+	struct qm_xf xfs[2], cxfs[2];
 	struct bundle bu, cbu;
 	bool have_ids, found = false, t, u;
 	size_t hoff, hlen, len;
@@ -1472,6 +1620,8 @@ r_qm1(struct ike_qm *qm, struct ike_rx *rx)
 			                chosen, xfs)) {
 				found = true;
 				cbu = bu;
+				cxfs[0] = xfs[0];
+				cxfs[1] = xfs[1];
 				take_chosen(qm, &bu, o, xfs);
 			}
 		}
@@ -1519,6 +1669,7 @@ r_qm1(struct ike_qm *qm, struct ike_rx *rx)
 	if (have_ids)
 		add_ids(&b, &qm->ts_remote, &qm->ts_local);
 	add_natoa(qm, &b);
+	add_responder_lifetime(qm, &b, &cbu, cxfs);
 	if (ike_build_hash12(sa, &b, hoff, qm->msgid, qm->ni, qm->nilen) < 0 ||
 	    ike_build_seal(sa, &b, qm->iv, qm->iv, &len) < 0)
 		return IKE_STEP_FAIL;
@@ -1586,6 +1737,7 @@ i_qm2(struct ike_qm *qm, struct ike_rx *rx)
 		rx->notify = IKE_N_NO_PROPOSAL_CHOSEN;
 		return IKE_STEP_FAIL;
 	}
+	take_responder_lifetime(qm, m);
 	if (take_nonce_ke(qm, m, qm->nr, &qm->nrlen, rx) < 0 ||
 	    pfs_secret(qm, rx) < 0)
 		return IKE_STEP_FAIL;

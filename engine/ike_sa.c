@@ -821,8 +821,8 @@ ike_tx_timer(struct ike *ike, struct ike_tx *tx)
 	return 0;
 }
 
-static void
-rx_digest(const struct ike_rx *rx, uint8_t out[IKE_RXH_LEN])
+void
+ike_rx_digest(const struct ike_rx *rx, uint8_t out[IKE_RXH_LEN])
 {
 	struct ike_chunk c = {rx->raw, rx->len};
 
@@ -830,7 +830,12 @@ rx_digest(const struct ike_rx *rx, uint8_t out[IKE_RXH_LEN])
 		memset(out, 0, IKE_RXH_LEN);
 }
 
-#define DUP_RESENDS_MAX 10
+uint64_t
+ike_linger_ms(const struct ike *ike)
+{
+	return (uint64_t)ike->conf.retransmit_ms
+	       << (ike->conf.retransmit_tries + 1);
+}
 
 bool
 ike_rx_duplicate(struct ike *ike, uint8_t *rxh, bool *rxh_valid,
@@ -840,12 +845,12 @@ ike_rx_duplicate(struct ike *ike, uint8_t *rxh, bool *rxh_valid,
 
 	if (!*rxh_valid)
 		return false;
-	rx_digest(rx, h);
+	ike_rx_digest(rx, h);
 	if (CRYPTO_memcmp(h, rxh, IKE_RXH_LEN) != 0)
 		return false;
 	/* A retransmitted request: our answer was lost.  Bounded, so that
 	 * a flood of copies cannot turn us into an amplifier. */
-	if (tx->buf != NULL && tx->dup_resends < DUP_RESENDS_MAX) {
+	if (tx->buf != NULL && tx->dup_resends < IKE_DUP_RESENDS_MAX) {
 		tx->dup_resends++;
 		ike_send(ike, tx->buf, tx->len, &tx->from, &tx->to);
 	}
@@ -857,7 +862,7 @@ ike_rx_remember(struct ike *ike, uint8_t *rxh, bool *rxh_valid,
                 const struct ike_rx *rx)
 {
 	(void)ike;
-	rx_digest(rx, rxh);
+	ike_rx_digest(rx, rxh);
 	*rxh_valid = true;
 }
 
@@ -1237,6 +1242,20 @@ sa_rekey(struct ike_isa *sa)
 	ike_mm_initiate(ike, &local, &remote, mc);
 }
 
+/* Main mode ended without an answer (retransmissions spent or the
+ * half-open time over).  An initiator that never heard from the peer at
+ * all may leave a soft association behind (soft=yes, ike_qm_fail). */
+static void
+sa_give_up(struct ike_isa *sa)
+{
+	bool silent = sa->role == IKE_ROLE_I && sa->step == 0;
+
+	for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
+		if (!qm->dead && !qm->done)
+			ike_qm_fail(qm, IKE_FAIL_OTHER, silent);
+	ike_sa_fail(sa, NULL);
+}
+
 static void
 sa_timer(struct ike_isa *sa)
 {
@@ -1248,25 +1267,24 @@ sa_timer(struct ike_isa *sa)
 		ike_sa_log(ike, sa, LOG_NOTICE,
 		           "%s: no answer after %u retransmissions",
 		           ike_mm_state_name(sa), ike->conf.retransmit_tries);
-		/* Never heard from the peer at all: a soft association may
-		 * let the traffic go in clear text (ike_qm_fail). */
-		if (sa->role == IKE_ROLE_I && sa->step == 0)
-			for (struct ike_qm *qm = sa->qms; qm != NULL;
-			     qm = qm->next)
-				if (!qm->dead && !qm->done)
-					ike_qm_fail(qm, IKE_FAIL_OTHER, true);
-		ike_sa_fail(sa, NULL);
+		sa_give_up(sa);
 		return;
 	}
 	if (sa->step != IKE_MM_DONE) {
-		if (ike->now >= sa->expire_ms) {
+		/* An initiator still retransmitting is bounded by its
+		 * retransmission limit (the peer gets all its tries, with
+		 * their backoff); the half-open bound is for responders and
+		 * for initiators with nothing in flight. */
+		bool retrying = sa->role == IKE_ROLE_I && sa->tx.due != 0;
+		if (!retrying && ike->now >= sa->expire_ms) {
 			ike_sa_log(ike, sa, LOG_NOTICE,
 			           "%s: half-open SA expired",
 			           ike_mm_state_name(sa));
-			ike_sa_fail(sa, NULL);
+			sa_give_up(sa);
 			return;
 		}
-		ike_due(ike, sa->expire_ms);
+		if (!retrying)
+			ike_due(ike, sa->expire_ms);
 	} else {
 		if (ike->now >= sa->expire_ms) {
 			ike_sa_log(ike, sa, LOG_INFO,

@@ -884,6 +884,23 @@ sent_clear_notify(int by, uint16_t type)
 	return found;
 }
 
+/* A clear message from a peer that carries a payload of this type. */
+static bool
+sent_payload(int by, uint8_t type)
+{
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	bool found = false;
+
+	assert_non_null(m);
+	for (unsigned i = 0; i < W.nsent && !found; i++)
+		found = W.sent[i].by == by &&
+		        ike_msg_parse(W.sent[i].data, W.sent[i].len, m, NULL,
+		                      0) == 0 &&
+		        !m->encrypted && ike_msg_find(m, type, 0) != NULL;
+	free(m);
+	return found;
+}
+
 static unsigned
 sent_by(int by)
 {
@@ -1045,8 +1062,11 @@ test_pfs_mismatch(void **state)
 struct mmsa_seen {
 	unsigned n;
 	struct ike_mmsa_info last;
+	struct ike_identity peer_id; /* copied: type 0 when none */
 };
 
+/* ike_mmsa_info.peer_id is valid during the callback only: it is copied
+ * here and the pointer is not kept past it. */
 static void
 see_mmsa(void *arg, const struct ike_mmsa_info *i)
 {
@@ -1054,6 +1074,10 @@ see_mmsa(void *arg, const struct ike_mmsa_info *i)
 
 	s->n++;
 	s->last = *i;
+	memset(&s->peer_id, 0, sizeof(s->peer_id));
+	if (i->peer_id != NULL)
+		s->peer_id = *i->peer_id;
+	s->last.peer_id = NULL;
 }
 
 /* The responder takes the first acceptable proposal in the initiator's
@@ -1164,7 +1188,19 @@ test_sig_auth(void **state)
 	assert_pairs_match(&PA, &PB, true);
 	ike_foreach_mmsa(PA.ike, see_mmsa, &seen);
 	assert_int_equal(seen.last.auth, IKE_AUTH_RSA_SIG);
-	assert_int_equal(seen.last.peer_id->type, 0); /* not kept past */
+	/* The identity the signature was verified for: the certificate's
+	 * (read during the callback, not kept past it). */
+	assert_int_equal(seen.peer_id.type, IKE_ID_FQDN);
+	assert_int_equal(seen.peer_id.len, strlen(PB.name));
+	assert_memory_equal(seen.peer_id.data, PB.name, strlen(PB.name));
+	memset(&seen, 0, sizeof(seen));
+	ike_foreach_mmsa(PB.ike, see_mmsa, &seen);
+	assert_int_equal(seen.last.auth, IKE_AUTH_RSA_SIG);
+	assert_int_equal(seen.peer_id.type, IKE_ID_FQDN);
+	assert_memory_equal(seen.peer_id.data, PA.name, strlen(PA.name));
+	/* CR payloads went both ways in messages 3 and 4 (the CERTs are
+	 * in the encrypted 5 and 6). */
+	assert_true(sent_payload(0, IKE_PL_CR) && sent_payload(1, IKE_PL_CR));
 }
 
 /* PSK offered after signatures: signatures chosen when both can. */
@@ -1315,6 +1351,14 @@ test_no_proposal_mm(void **state)
 	assert_int_equal(PB.st.negotiation_failures, 1);
 	assert_int_equal(PB.st.isadb_list_size, 0);
 	assert_int_equal(PA.st.acquire_failures, 1);
+	/* Each retransmitted message 1 got the same answer again, and
+	 * counted no new failure. */
+	assert_int_equal(sent_by(0), 6);
+	assert_int_equal(sent_by(1), 6);
+	assert_int_equal(PB.st.receive_failures, 1);
+	assert_int_equal(PB.st.receive_heap_size, 0);
+	assert_int_equal(PA.st.isadb_list_size, 0);
+	assert_int_equal(ike_next_timer_ms(PA.ike), UINT64_MAX);
 }
 
 /* No common quick mode proposal: a protected NO-PROPOSAL-CHOSEN that
