@@ -31,6 +31,7 @@ struct ike_rx {
 struct route {
 	struct dp_addr dst;
 	unsigned plen;
+	struct dp_addr src; /* preferred source; family 0: the kernel's */
 };
 
 struct driver {
@@ -111,6 +112,12 @@ wanted_routes(const struct spd_specific *f, size_t n, struct route *out)
 		} else {
 			to_dp(&f[i].dst, &r[0].dst);
 			r[0].plen = f[i].dst_plen;
+			/* A rule from one of our addresses: traffic to the
+			 * peer must leave from it, or the filter misses. */
+			if (f[i].src.family == f[i].dst.family &&
+			    f[i].src_plen == (f[i].src.family == AF_INET ? 32u
+									 : 128u))
+				to_dp(&f[i].src, &r[0].src);
 			/* Keep prefix bits only: the kernel wants it so. */
 			for (unsigned b = r[0].plen; b < 128; b++)
 				r[0].dst.bytes[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
@@ -121,6 +128,33 @@ wanted_routes(const struct spd_specific *f, size_t n, struct route *out)
 				out[k++] = r[j];
 	}
 	return k;
+}
+
+/* Exactly this route, preferred source included, is in v. */
+static bool
+route_same(const struct route *r, const struct route *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (route_equal(r, &v[i]) &&
+		    memcmp(&r->src, &v[i].src, sizeof(r->src)) == 0)
+			return true;
+	return false;
+}
+
+static void
+route_add(struct driver *d, struct route *r)
+{
+	char err[256];
+
+	if (r->src.family != 0 &&
+	    dp_runtime_route_add(d->rt, &r->dst, r->plen, &r->src, err,
+				 sizeof(err)) == 0)
+		return;
+	/* The source is not one of ours (yet): the kernel chooses. */
+	memset(&r->src, 0, sizeof(r->src));
+	if (dp_runtime_route_add(d->rt, &r->dst, r->plen, NULL, err,
+				 sizeof(err)) < 0)
+		log_err("driver: %s", err);
 }
 
 static void
@@ -148,10 +182,8 @@ hook_filters(void *arg, const struct spd_specific *f, size_t n)
 	 * protected destination is ever left unrouted. */
 	nwant = wanted_routes(f, n, want);
 	for (size_t i = 0; i < nwant; i++)
-		if (!route_in(&want[i], d->routes, d->nroutes) &&
-		    dp_runtime_route_add(d->rt, &want[i].dst, want[i].plen, NULL,
-					 err, sizeof(err)) < 0)
-			log_err("driver: %s", err);
+		if (!route_same(&want[i], d->routes, d->nroutes))
+			route_add(d, &want[i]);
 	for (size_t i = 0; i < d->nroutes; i++)
 		if (!route_in(&d->routes[i], want, nwant) &&
 		    dp_runtime_route_del(d->rt, &d->routes[i].dst,

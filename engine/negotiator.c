@@ -39,6 +39,7 @@ struct negotiator {
 	struct loop_timer *timer;
 	int fd4, fd6;
 	uint16_t port, natt_port;
+	uint32_t fwmark;
 	struct child_use *uses;
 	size_t nuses;
 };
@@ -758,6 +759,48 @@ on_natt_input(void *arg, const uint8_t *msg, size_t len,
 	rearm(n);
 }
 
+/* The address the kernel sends from toward peer, outside our TUN
+ * device (IKE's mark): the gateway side of a tunnel. */
+static int
+source_toward(const struct negotiator *n, const struct dp_addr *peer,
+	      struct dp_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = socket(peer->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (n->fwmark != 0)
+		setsockopt(fd, SOL_SOCKET, SO_MARK, &n->fwmark,
+			   sizeof(n->fwmark));
+	memset(&ss, 0, sizeof(ss));
+	if (peer->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(n->port);
+		memcpy(&s4->sin_addr, peer->bytes, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(n->port);
+		memcpy(&s6->sin6_addr, peer->bytes, 16);
+		sl = sizeof(*s6);
+	}
+	/* connect() on UDP sends nothing: it only chooses the route. */
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		struct ike_endpoint e;
+		endpoint_of_sockaddr(&ss, &e);
+		*out = e.addr;
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
 static void
 on_acquire(void *arg, const struct dp_acquire *a)
 {
@@ -773,12 +816,17 @@ on_acquire(void *arg, const struct dp_acquire *a)
 	q.sport = a->sport;
 	q.dport = a->dport;
 	q.tunnel = a->tunnel;
-	/* Transport: our end is the packet's source; tunnel: the kernel
-	 * picks the address toward the gateway (family only here). */
+	/* Transport: our end is the packet's source; tunnel: the address
+	 * the kernel sends from toward the gateway. */
 	if (!a->tunnel)
 		q.local.addr = a->src;
-	else
-		q.local.addr.family = a->peer.family;
+	else if (source_toward(n, &a->peer, &q.local.addr) < 0) {
+		log_msg(LOG_CAT_IKE, LOG_WARNING,
+			"IKE: no route toward the tunnel endpoint");
+		dp_runtime_acquire_failed(driver_runtime(n->driver), true,
+					  &a->peer);
+		return;
+	}
 	ike_acquire(n->ike, &q);
 	rearm(n);
 }
@@ -845,6 +893,7 @@ negotiator_start(struct loop *loop, struct live *live, struct driver *driver,
 	n->loop = loop;
 	n->port = cfg->port ? cfg->port : IKE_PORT;
 	n->natt_port = cfg->natt_port ? cfg->natt_port : IKE_NATT_PORT;
+	n->fwmark = cfg->fwmark;
 	n->fd4 = open_socket(AF_INET, n->port, cfg->fwmark, err, errlen);
 	if (n->fd4 < 0)
 		goto fail;
