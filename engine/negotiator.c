@@ -19,6 +19,7 @@
 
 #include "driver.h"
 #include "ike_msg.h"
+#include "negotiator_cert.h"
 #include "log.h"
 #include "loop.h"
 #include "runtime.h"
@@ -40,6 +41,7 @@ struct negotiator {
 	int fd4, fd6;
 	uint16_t port, natt_port;
 	uint32_t fwmark;
+	struct neg_cert *cert;
 	struct child_use *uses;
 	size_t nuses;
 };
@@ -187,6 +189,44 @@ mm_offers(const struct spd_mmpolicy *p, struct ike_mm_conf *c)
 	return c->noffers > 0 ? 0 : -1;
 }
 
+/* The rule's authentication methods in its order: each psk= entry, and
+ * its rootca= entries together as one signature method (where the first
+ * of them stands), whose trust holds all of them. */
+static void
+auth_methods(struct negotiator *n, const struct spd_rule *r,
+	     struct ike_mm_conf *out)
+{
+	struct store_auth cas[STORE_AUTH_MAX];
+	size_t ncas = 0, sig_at = SIZE_MAX;
+
+	for (size_t i = 0; i < r->nauth && i < STORE_AUTH_MAX; i++)
+		if (r->auth[i].kind == STORE_AUTH_ROOTCA)
+			cas[ncas++] = r->auth[i];
+	for (size_t i = 0; i < r->nauth && out->nauths < IKE_AUTHS_MAX; i++) {
+		const struct store_auth *au = &r->auth[i];
+		struct ike_auth *a = &out->auths[out->nauths];
+		size_t len = strlen(au->value);
+
+		if (au->kind == STORE_AUTH_PSK && len <= IKE_PSK_MAX) {
+			a->method = IKE_AUTH_PSK;
+			a->psk_len = len;
+			memcpy(a->psk, au->value, len);
+			out->nauths++;
+		} else if (au->kind == STORE_AUTH_ROOTCA &&
+			   sig_at == SIZE_MAX) {
+			a->cert = neg_cert_trust(n->cert, cas, ncas);
+			if (a->cert == NULL)
+				continue;
+			a->method = IKE_AUTH_RSA_SIG;
+			sig_at = out->nauths++;
+		}
+	}
+	/* A certificate names us by its subject; the peer checks the ID
+	 * against it.  (A PSK peer is named by our address.) */
+	if (sig_at == 0)
+		neg_cert_identity(n->cert, &out->local_id);
+}
+
 static int
 env_mm_policy(void *arg, const struct ike_endpoint *local,
 	      const struct ike_endpoint *peer, struct ike_mm_conf *out)
@@ -204,18 +244,7 @@ env_mm_policy(void *arg, const struct ike_endpoint *local,
 	p = spd_mmpolicy_get(live_spd(n->live), r->mmpolicy);
 	if (p == NULL || mm_offers(p, out) < 0)
 		return -1;
-	for (size_t i = 0; i < r->nauth && out->nauths < IKE_AUTHS_MAX; i++) {
-		const struct store_auth *au = &r->auth[i];
-		struct ike_auth *a = &out->auths[out->nauths];
-		size_t len = strlen(au->value);
-		/* XXX certificate authentication is wired with ike_cert. */
-		if (au->kind != STORE_AUTH_PSK || len > IKE_PSK_MAX)
-			continue;
-		a->method = IKE_AUTH_PSK;
-		a->psk_len = len;
-		memcpy(a->psk, au->value, len);
-		out->nauths++;
-	}
+	auth_methods(n, r, out);
 	if (out->nauths == 0)
 		return -1;
 	out->lifetime_s = (uint32_t)p->mmlifetime * 60;
@@ -912,6 +941,8 @@ negotiator_start(struct loop *loop, struct live *live, struct driver *driver,
 		.log = env_log,
 		.arg = n,
 	};
+	n->cert = neg_cert_load(cfg->certdir, cfg->keyfile, cfg->config);
+	neg_cert_hooks(&n->env);
 	ike_conf_init(&conf);
 	conf.port = n->port;
 	conf.natt_port = n->natt_port;
@@ -966,8 +997,15 @@ negotiator_stop(struct negotiator *n)
 		loop_fd_del(n->loop, n->fd6);
 		close(n->fd6);
 	}
+	neg_cert_free(n->cert);
 	free(n->uses);
 	free(n);
+}
+
+struct neg_cert *
+neg_cert_of(void *env_arg)
+{
+	return ((struct negotiator *)env_arg)->cert;
 }
 
 struct ike *

@@ -24,11 +24,15 @@
 struct loop;
 struct driver;
 struct negotiator;
+struct config;
 
 struct negotiator_config {
 	uint16_t port;	    /* 0: 500 */
 	uint16_t natt_port; /* 0: 4500 (the driver's) */
 	uint32_t fwmark;    /* the driver's mark; 0: none */
+	const char *certdir; /* NULL: /etc/ipsecsh/certs (negotiator_cert.h) */
+	const char *keyfile; /* NULL: /etc/ipsecsh/private/local.key */
+	const struct config *config; /* strongcrlcheck; NULL: 1 */
 };
 
 /* driver may be NULL (no NAT-T then).  Registers itself with live and

@@ -20,6 +20,8 @@ fill_opts(struct shell *sh, const struct args *a, struct service_opts *o,
 	o->admin_group = arg_text(a, "group");
 	ctx->tun = arg_text(a, "tun");
 	ctx->ikeport = (unsigned)arg_num(a, "ikeport");
+	ctx->certdir = arg_text(a, "certdir");
+	ctx->keyfile = arg_text(a, "keyfile");
 	/* The agent reads the store this shell would use. */
 	ctx->store_path = sh->store_path != NULL ? sh->store_path
 						 : getenv("IPSECSH_STORE");
@@ -101,6 +103,14 @@ static const struct param start_params[] = {
 	{.tag = "ikeport", .type = PT_INT, .flags = P_POS, .min = 1,
 	 .max = 65535, .def = "500",
 	 .help = "UDP port of IKE (NAT-T stays on 4500)."},
+	{.tag = "certdir", .type = PT_STRING, .flags = P_POS,
+	 .def = "/etc/ipsecsh/certs",
+	 .help = "Directory of the root CA certificates and CRLs that "
+		 "rootca= names, and of our certificate, local.pem."},
+	{.tag = "keyfile", .type = PT_STRING, .flags = P_POS,
+	 .def = "/etc/ipsecsh/private/local.key",
+	 .help = "Private key of local.pem (RSA, PEM, unencrypted); must be "
+		 "mode 0600 and owned by root."},
 	{0},
 };
 

@@ -175,6 +175,9 @@ on_start(struct service *svc, void *arg, char *err, size_t errlen)
 		struct negotiator_config nc = {
 			.port = (uint16_t)ctx->ikeport,
 			.fwmark = dp_runtime_fwmark(driver_runtime(ctx->driver)),
+			.certdir = ctx->certdir,
+			.keyfile = ctx->keyfile,
+			.config = service_config(svc),
 		};
 		char nerr[256];
 		if (negotiator_start(service_loop(svc), ctx->live, ctx->driver,

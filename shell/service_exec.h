@@ -20,6 +20,8 @@ struct service_exec {
 	struct driver *driver;
 	struct negotiator *negotiator;
 	unsigned ikeport;	 /* 0: 500 */
+	const char *certdir;	 /* NULL: negotiator_cert.h's default */
+	const char *keyfile;	 /* NULL: likewise */
 	struct agent *agent;
 	struct loop_timer *poll; /* the agent's safety-net poll */
 	const char *store_path;  /* the store the agent reads */

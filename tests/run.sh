@@ -12,7 +12,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
 		build-essential cmake pkg-config clang \
 		libreadline-dev libsqlite3-dev libssl-dev libcmocka-dev \
 		libnftables-dev nftables \
-		iproute2 iputils-ping python3 ethtool tshark > /dev/null
+		iproute2 iputils-ping python3 ethtool tshark openssl \
+		strongswan-charon strongswan-swanctl libcharon-extra-plugins \
+		libstrongswan-extra-plugins libstrongswan-standard-plugins \
+		> /dev/null
 fi
 
 build=${BUILD_DIR:-build-test}

@@ -145,7 +145,7 @@ sh_red ipsec dynamic show qmsas > "$work/qmsas" || fail "show qmsas"
 grep -q "NAT Traversal : YES" "$work/mmsas" ||
 	fail "main mode SA not floated: $(cat "$work/mmsas")"
 want_auth="Preshared Key"
-[ "$auth" = cert ] && want_auth="RSA Signature"
+[ "$auth" = cert ] && want_auth="Certificate"
 grep -q "Auth Mode     : $want_auth" "$work/mmsas" ||
 	fail "auth mode: $(cat "$work/mmsas")"
 grep -q "UDP" "$work/qmsas" || fail "qmsas not UDP-encapsulated"
