@@ -24,6 +24,8 @@
 #   ESP           ESP proposal [aes128gcm16-modp2048]
 #   START         none (respond) or start (initiate once loaded) [none]
 #   LOG           charon log level for ike/cfg/knl [1]
+#   SWANCTL_CONF  a swanctl.conf to load as it is, instead of one made
+#                 from the settings above (AUTH=psk only)
 set -euo pipefail
 
 die() { echo "strongswan.sh: $*" >&2; exit 1; }
@@ -89,7 +91,7 @@ EOF
 	ike-peer {
 		id-local = $me
 		id-remote = $peer
-		secret = \"$PSK\"
+		secret = \"${PSK:-}\"
 	}
 }"
 	fi
@@ -120,6 +122,7 @@ connections {
 }
 $secrets
 EOF
+	[ -n "${SWANCTL_CONF:-}" ] && cp "$SWANCTL_CONF" "$dir/swanctl/swanctl.conf"
 	rm -f "$dir/vici"
 	ip netns exec "$ns" sh -c \
 		'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec "$1/ss-charon"' \
@@ -155,5 +158,5 @@ case ${1:-} in
 start) shift; [ $# = 4 ] || die "start NETNS LOCAL PEER DIR"; start "$@" ;;
 swanctl) shift; dir=$(cd "$1" && pwd); shift; swanctl_in "$dir" "$@" ;;
 stop) shift; stop "$1" ;;
-*) sed -n '2,24p' "$0"; exit 2 ;;
+*) sed -n '2,26p' "$0"; exit 2 ;;
 esac
