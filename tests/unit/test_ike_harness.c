@@ -22,6 +22,7 @@
  *
  * Set IKE_HARNESS_VERBOSE=1 to see both peers' logs.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -937,6 +938,239 @@ delay_one(unsigned idx, const struct sent *s)
 	return idx == fault_target ? 2500 : PASS; /* past a retransmission */
 }
 
+
+/* ---- crafted messages --------------------------------------------------- */
+
+/*
+ * Hostile messages that need real keys are built here with the codec's
+ * builder (then patched where they must be malformed) and sealed with
+ * the receiving peer's own SA state (ike_int.h): its keys, its IV for
+ * the message id, its cookies.  They enter through ike_input like any
+ * datagram, from the SA's peer address unless another is given.
+ */
+struct body {
+	uint8_t buf[2048];
+	size_t len;
+	uint8_t first;
+};
+
+static uint8_t body_tmp[4096];
+
+/* A builder for a body; with hlen, a HASH payload of that size first. */
+static void
+body_begin(struct ike_msg_builder *b, size_t hlen)
+{
+	struct ike_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.icookie[0] = 1;
+	h.exch = IKE_EXCH_INFO;
+	ike_msg_build_init(b, body_tmp, sizeof(body_tmp));
+	assert_int_equal(ike_msg_build_header(b, &h), 0);
+	if (hlen > 0)
+		assert_int_equal(ike_msg_build_hash(b, NULL, hlen), 0);
+}
+
+static void
+body_end(struct ike_msg_builder *b, struct body *out)
+{
+	size_t len;
+
+	if (ike_msg_build_finish(b, &len) != 0)
+		fail_msg("builder: %s", b->err);
+	assert_true(len - IKE_HDR_LEN <= sizeof(out->buf));
+	memcpy(out->buf, body_tmp + IKE_HDR_LEN, len - IKE_HDR_LEN);
+	out->len = len - IKE_HDR_LEN;
+	out->first = body_tmp[16]; /* the header's next payload */
+}
+
+/* The newest SA of p that has keys. */
+static struct ike_isa *
+keyed_sa(struct peer *p)
+{
+	struct ike_isa *best = NULL;
+
+	for (struct ike_isa *sa = p->ike->sas; sa != NULL; sa = sa->next)
+		if (!sa->dead && sa->keyed)
+			best = sa;
+	assert_non_null(best);
+	return best;
+}
+
+/* Seals bo as a message of exchange exch and msgid for p's newest keyed
+ * SA and delivers it; with hash1, the leading HASH gets HASH(1) over the
+ * rest (as the payloads stand, malformed or not). */
+static void
+inject_sealed(struct peer *p, const struct dp_addr *from, uint8_t exch,
+              uint32_t msgid, const struct body *bo, bool hash1)
+{
+	static uint8_t plain[4096], dgram[4096];
+	struct ike_isa *sa = keyed_sa(p);
+	uint8_t iv[IKE_BLOCK_MAX_LEN], next[IKE_BLOCK_MAX_LEN];
+	size_t hlen = sa->keys.len, padded, total;
+	struct ike_endpoint src = sa->remote;
+	char err[IKE_ERR_MAX];
+
+	memcpy(plain, bo->buf, bo->len);
+	if (hash1) {
+		assert_true(bo->len >= 4 + hlen);
+		assert_int_equal(ike_qm_hash1(&sa->keys, msgid, plain + 4 + hlen,
+		                              bo->len - 4 - hlen, plain + 4,
+		                              NULL, 0),
+		                 0);
+	}
+	if (exch == IKE_EXCH_MAIN)
+		memcpy(iv, sa->iv, sa->blk);
+	else
+		assert_int_equal(ike_iv_phase2((enum ike_hash)sa->offer.hash,
+		                               sa->p1_last, sa->blk, msgid, iv,
+		                               NULL, 0),
+		                 0);
+	padded = (bo->len + sa->blk - 1) / sa->blk * sa->blk;
+	memset(plain + bo->len, 0, padded - bo->len);
+	total = IKE_HDR_LEN + padded;
+	memcpy(dgram, sa->icookie, IKE_COOKIE_LEN);
+	memcpy(dgram + 8, sa->rcookie, IKE_COOKIE_LEN);
+	dgram[16] = bo->first;
+	dgram[17] = IKE_VERSION;
+	dgram[18] = exch;
+	dgram[19] = IKE_FLAG_ENC;
+	for (int i = 0; i < 4; i++) {
+		dgram[20 + i] = (uint8_t)(msgid >> (24 - 8 * i));
+		dgram[24 + i] = (uint8_t)(total >> (24 - 8 * i));
+	}
+	if (ike_encrypt(&sa->ek, iv, plain, padded, dgram + IKE_HDR_LEN, next,
+	                err, sizeof(err)) != 0)
+		fail_msg("encrypt: %s", err);
+	if (from != NULL)
+		src.addr = *from;
+	ike_input(p->ike, dgram, total, &src, &sa->local);
+}
+
+/* A clear datagram to p's IKE port from addr. */
+static void
+inject_clear(struct peer *p, const struct dp_addr *from, const uint8_t *msg,
+             size_t len)
+{
+	struct ike_endpoint f, t;
+
+	memset(&f, 0, sizeof(f));
+	memset(&t, 0, sizeof(t));
+	f.addr = *from;
+	f.port = IKE_PORT;
+	t.addr = p->addr;
+	t.port = IKE_PORT;
+	ike_input(p->ike, msg, len, &f, &t);
+}
+
+/* A main mode message 1 as an initiator would send it (one transform of
+ * the defaults); *len its length. */
+static void
+build_mm1(uint8_t *buf, size_t cap, size_t *len, uint8_t cookie)
+{
+	struct ike_msg_builder b;
+	struct ike_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	memset(h.icookie, cookie, IKE_COOKIE_LEN);
+	h.exch = IKE_EXCH_MAIN;
+	ike_msg_build_init(&b, buf, cap);
+	ike_msg_build_header(&b, &h);
+	ike_msg_build_sa_begin(&b, IKE_DOI_IPSEC, IKE_SIT_IDENTITY_ONLY);
+	ike_msg_build_prop_begin(&b, 1, IKE_PROTO_ISAKMP, NULL, 0);
+	ike_msg_build_xform_begin(&b, 1, IKE_XF_KEY_IKE);
+	ike_msg_build_attr_tv(&b, IKE_OA_ENC, IKE_ENC_AES_CBC);
+	ike_msg_build_attr_tv(&b, IKE_OA_KEY_LENGTH, 128);
+	ike_msg_build_attr_tv(&b, IKE_OA_HASH, IKE_HASHALG_SHA2_256);
+	ike_msg_build_attr_tv(&b, IKE_OA_AUTH, IKE_AUTH_PSK);
+	ike_msg_build_attr_tv(&b, IKE_OA_GROUP_DESC, 19);
+	ike_msg_build_sa_end(&b);
+	ike_msg_build_vid(&b, ike_vid_rfc3947, 16);
+	if (ike_msg_build_finish(&b, len) != 0)
+		fail_msg("builder: %s", b.err);
+}
+
+/* The body of a Quick Mode message 1: HASH, SA (one ESP AES-GCM-128
+ * transport proposal), Ni, then the IDs given (NULL: none). */
+static void
+add_esp_sa(struct ike_msg_builder *b)
+{
+	static const uint8_t spi[4] = {0x11, 0x22, 0x33, 0x44};
+
+	ike_msg_build_sa_begin(b, IKE_DOI_IPSEC, IKE_SIT_IDENTITY_ONLY);
+	ike_msg_build_prop_begin(b, 1, IKE_PROTO_ESP, spi, 4);
+	ike_msg_build_xform_begin(b, 1, IKE_ESP_AES_GCM_16);
+	ike_msg_build_attr_tv(b, IKE_IA_LIFE_TYPE, IKE_LIFE_SECONDS);
+	ike_msg_build_attr(b, IKE_IA_LIFE_DURATION, 3600);
+	ike_msg_build_attr_tv(b, IKE_IA_ENCAP_MODE, IKE_ENCAP_TRANSPORT);
+	ike_msg_build_attr_tv(b, IKE_IA_KEY_LENGTH, 128);
+	ike_msg_build_sa_end(b);
+}
+
+static void
+build_qm1(struct body *out, size_t hlen, const struct ike_id *idci,
+          const struct ike_id *idcr)
+{
+	struct ike_msg_builder b;
+	uint8_t nonce[32];
+
+	memset(nonce, 0x5a, sizeof(nonce));
+	body_begin(&b, hlen);
+	add_esp_sa(&b);
+	ike_msg_build_nonce(&b, nonce, sizeof(nonce));
+	if (idci != NULL)
+		ike_msg_build_id(&b, idci);
+	if (idcr != NULL)
+		ike_msg_build_id(&b, idcr);
+	body_end(&b, out);
+}
+
+/* The offset of the n-th payload (from 0) of a body; its length field
+ * is at +2. */
+static size_t
+payload_at(const struct body *bo, unsigned n)
+{
+	size_t at = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		assert_true(at + 4 <= bo->len);
+		at += (size_t)bo->buf[at + 2] << 8 | bo->buf[at + 3];
+	}
+	assert_true(at + 4 <= bo->len);
+	return at;
+}
+
+static void
+set_len16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A and B with one pair, A the initiator. */
+static void
+established_pair(void)
+{
+	start_both();
+	acquire(&PA, &PB);
+	run_for(5000);
+	assert_int_equal(PA.installs, 1);
+	assert_int_equal(PB.installs, 1);
+}
+
+/* Counters that say B is unchanged: one MM SA, one pair, nothing new. */
+static void
+assert_b_intact(unsigned installs)
+{
+	assert_int_equal(PB.st.isadb_list_size, 1);
+	assert_int_equal(PB.st.ike_main_mode, 1);
+	assert_int_equal(PB.installs, installs);
+	assert_int_equal(PB.uninstalls, 0);
+	assert_int_equal(PB.st.ike_quick_mode, installs);
+	assert_int_equal(PB.st.active_receive, 0);
+	assert_int_equal(PB.st.receive_heap_size, 0);
+}
+
 /* ---- the cases ------------------------------------------------------------- */
 
 /* Main Mode + Quick Mode, PSK, GCM, tunnel mode between two subnets. */
@@ -1659,6 +1893,582 @@ test_peer_restart(void **state)
 	assert_int_equal(PA.st.isadb_list_size, 1);
 	assert_int_equal(PA.st.ike_quick_mode, 1);
 }
+
+/* ---- hostile inputs (spec/verification.md, "Hostile inputs") ----------- */
+
+/* Zero and oversized lengths - the header's, a payload's, a proposal's,
+ * a transform's - in clear before any SA, and sealed with the real keys
+ * inside an established one: each is counted in Invalid Packets
+ * Received and leaves no SA, no exchange and no answer. */
+static void
+test_hostile_lengths(void **state)
+{
+	/* Offsets in message 1: the SA payload, its proposal (after DOI
+	 * and situation), the proposal's transform (no SPI). */
+	static const struct {
+		const char *what;
+		size_t at; /* where the 16-bit length goes; 0: the header's */
+		unsigned v; /* the length; header: UINT_MAX = datagram + 1000 */
+	} cases[] = {
+	    {"SA payload length 0", IKE_HDR_LEN + 2, 0},
+	    {"SA payload length 3", IKE_HDR_LEN + 2, 3},
+	    {"SA payload length 0xffff", IKE_HDR_LEN + 2, 0xffff},
+	    {"proposal length 0", IKE_HDR_LEN + 12 + 2, 0},
+	    {"proposal length 0xffff", IKE_HDR_LEN + 12 + 2, 0xffff},
+	    {"transform length 0", IKE_HDR_LEN + 20 + 2, 0},
+	    {"transform length 0xffff", IKE_HDR_LEN + 20 + 2, 0xffff},
+	    {"header length 0", 0, 0},
+	    {"header length 27", 0, 27},
+	    {"header length past the datagram", 0, UINT_MAX},
+	};
+	uint8_t m1[512], bad[512];
+	size_t len, salen;
+	struct body bo;
+	struct ike_msg_builder b;
+	uint64_t inv;
+	unsigned sent;
+
+	(void)state;
+	peer_setup(&PC, 2, "green", "10.77.0.3", 3);
+	established_pair();
+	build_mm1(m1, sizeof(m1), &len, 0x42);
+	salen = (size_t)m1[IKE_HDR_LEN + 2] << 8 | m1[IKE_HDR_LEN + 3];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t blen = len;
+		memcpy(bad, m1, len);
+		if (cases[i].at != 0) {
+			set_len16(bad + cases[i].at, cases[i].v);
+		} else {
+			uint32_t h = cases[i].v == UINT_MAX
+			                 ? (uint32_t)len + 1000
+			                 : cases[i].v;
+			for (int k = 0; k < 4; k++)
+				bad[24 + k] = (uint8_t)(h >> (24 - 8 * k));
+		}
+		inv = PB.st.invalid_packets;
+		sent = sent_by(1);
+		inject_clear(&PB, &PC.addr, bad, blen);
+		if (PB.st.invalid_packets != inv + 1)
+			fail_msg("%s: not counted as invalid", cases[i].what);
+		assert_int_equal(sent_by(1), sent);
+		assert_b_intact(1);
+		assert_int_equal(PB.st.connection_list_size, 1);
+	}
+	/* The VID after the SA: length 0, and past the end. */
+	for (unsigned v = 0; v < 2; v++) {
+		memcpy(bad, m1, len);
+		set_len16(bad + IKE_HDR_LEN + salen + 2, v == 0 ? 0 : 0x200);
+		inv = PB.st.invalid_packets;
+		inject_clear(&PB, &PC.addr, bad, len);
+		assert_int_equal(PB.st.invalid_packets, inv + 1);
+		assert_b_intact(1);
+	}
+	/* A datagram shorter than its header says. */
+	inv = PB.st.invalid_packets;
+	inject_clear(&PB, &PC.addr, m1, len - 5);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	assert_b_intact(1);
+
+	/* Sealed with B's keys and a right HASH(1): an informational whose
+	 * DELETE has length 0, one whose notify runs past the end, a quick
+	 * mode whose nonce has length 0, and one whose SA runs past. */
+	for (unsigned k = 0; k < 4; k++) {
+		size_t hlen = keyed_sa(&PB)->keys.len;
+		uint8_t exch = k < 2 ? IKE_EXCH_INFO : IKE_EXCH_QUICK;
+		if (k < 2) {
+			struct ike_notify n;
+			struct ike_delete d;
+			uint8_t spi[4] = {1, 2, 3, 4};
+			body_begin(&b, hlen);
+			memset(&d, 0, sizeof(d));
+			d.doi = IKE_DOI_IPSEC;
+			d.proto = IKE_PROTO_ESP;
+			d.spi_size = 4;
+			d.nspis = 1;
+			d.spis.p = spi;
+			d.spis.len = 4;
+			memset(&n, 0, sizeof(n));
+			n.doi = IKE_DOI_IPSEC;
+			n.proto = IKE_PROTO_ISAKMP;
+			n.type = IKE_N_R_U_THERE;
+			n.data.p = spi;
+			n.data.len = 4;
+			if (k == 0)
+				ike_msg_build_delete(&b, &d);
+			else
+				ike_msg_build_notify(&b, &n);
+			body_end(&b, &bo);
+			set_len16(bo.buf + payload_at(&bo, 1) + 2,
+			          k == 0 ? 0 : 0xfff0);
+		} else {
+			build_qm1(&bo, hlen, NULL, NULL);
+			if (k == 2)
+				set_len16(bo.buf + payload_at(&bo, 2) + 2, 0);
+			else
+				set_len16(bo.buf + payload_at(&bo, 1) + 2,
+				          0xfff0);
+		}
+		inv = PB.st.invalid_packets;
+		sent = sent_by(1);
+		inject_sealed(&PB, NULL, exch, 0x7000 + k, &bo, true);
+		assert_int_equal(PB.st.invalid_packets, inv + 1);
+		assert_int_equal(sent_by(1), sent);
+		assert_b_intact(1);
+	}
+	/* The baseline is fine: the unpatched message 1 makes a half-open
+	 * SA and is answered. */
+	sent = sent_by(1);
+	inject_clear(&PB, &PC.addr, m1, len);
+	assert_int_equal(PB.st.isadb_list_size, 2);
+	assert_int_equal(PB.st.receive_heap_size, 1);
+	assert_int_equal(sent_by(1), sent + 1);
+	run_for(100000);
+	assert_pairs_match(&PA, &PB, true);
+	assert_int_equal(PB.st.receive_heap_size, 0);
+	assert_int_equal(PB.st.receive_failures, 1); /* the half-open one */
+}
+
+/* Payloads out of the order their exchange requires: dropped and
+ * counted, no exchange started, nothing answered or installed. */
+static void
+test_payloads_out_of_order(void **state)
+{
+	struct ike_msg_builder b;
+	struct body bo;
+	struct ike_isa *half = NULL;
+	struct mmsa_seen seen;
+	uint8_t m1[512], nonce[32], ke[64];
+	size_t len, hlen;
+	uint64_t inv;
+	unsigned sent;
+
+	(void)state;
+	peer_setup(&PC, 2, "green", "10.77.0.3", 3);
+	established_pair();
+	hlen = keyed_sa(&PB)->keys.len;
+	memset(nonce, 7, sizeof(nonce));
+	memset(ke, 9, sizeof(ke));
+	for (unsigned k = 0; k < 3; k++) {
+		struct ike_notify n;
+		uint8_t ck[16];
+		if (k == 0) {
+			/* Quick Mode: SA, then HASH (HASH must be first). */
+			body_begin(&b, 0);
+			add_esp_sa(&b);
+			ike_msg_build_hash(&b, NULL, hlen);
+			ike_msg_build_nonce(&b, nonce, sizeof(nonce));
+			body_end(&b, &bo);
+		} else if (k == 1) {
+			/* Quick Mode: HASH, Ni, SA (SA must be second); the
+			 * HASH(1) is right. */
+			body_begin(&b, hlen);
+			ike_msg_build_nonce(&b, nonce, sizeof(nonce));
+			add_esp_sa(&b);
+			body_end(&b, &bo);
+		} else {
+			/* Informational: N before HASH. */
+			memcpy(ck, keyed_sa(&PB)->icookie, 8);
+			memcpy(ck + 8, keyed_sa(&PB)->rcookie, 8);
+			body_begin(&b, 0);
+			memset(&n, 0, sizeof(n));
+			n.doi = IKE_DOI_IPSEC;
+			n.proto = IKE_PROTO_ISAKMP;
+			n.spi_size = 16;
+			n.spi.p = ck;
+			n.spi.len = 16;
+			n.type = IKE_N_INITIAL_CONTACT;
+			ike_msg_build_notify(&b, &n);
+			ike_msg_build_hash(&b, NULL, hlen);
+			body_end(&b, &bo);
+		}
+		inv = PB.st.invalid_packets;
+		sent = sent_by(1);
+		inject_sealed(&PB, NULL, k < 2 ? IKE_EXCH_QUICK : IKE_EXCH_INFO,
+		              0x6000 + k, &bo, k == 1);
+		assert_int_equal(PB.st.invalid_packets, inv + 1);
+		assert_int_equal(sent_by(1), sent);
+		assert_b_intact(1);
+		assert_int_equal(PB.st.negotiation_failures, 0);
+	}
+	/* Main mode: a message 1 that opens with KE instead of SA is
+	 * refused with INVALID-PAYLOAD-TYPE and makes no SA. */
+	body_begin(&b, 0);
+	ike_msg_build_ke(&b, ke, sizeof(ke));
+	body_end(&b, &bo);
+	build_mm1(m1, sizeof(m1), &len, 0x43);
+	memcpy(m1 + IKE_HDR_LEN, bo.buf, bo.len);
+	m1[16] = IKE_PL_KE;
+	len = IKE_HDR_LEN + bo.len;
+	for (int k = 0; k < 4; k++)
+		m1[24 + k] = (uint8_t)(len >> (24 - 8 * k));
+	inv = PB.st.invalid_packets;
+	inject_clear(&PB, &PC.addr, m1, len);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	assert_b_intact(1);
+	assert_true(sent_clear_notify(1, IKE_N_INVALID_PAYLOAD_TYPE));
+	/* A half-open SA from C, awaiting message 3: a message 1 again
+	 * under its cookie pair, and an encrypted message (5 before 3). */
+	build_mm1(m1, sizeof(m1), &len, 0x44);
+	inject_clear(&PB, &PC.addr, m1, len);
+	for (struct ike_isa *sa = PB.ike->sas; sa != NULL; sa = sa->next)
+		if (ike_addr_eq(&sa->remote.addr, &PC.addr))
+			half = sa;
+	assert_non_null(half);
+	for (int k = 0; k < 2; k++) {
+		uint8_t m[512];
+		memcpy(m, m1, len);
+		memcpy(m + 8, half->rcookie, IKE_COOKIE_LEN);
+		if (k == 1) {
+			m[19] = IKE_FLAG_ENC;
+			memset(m + IKE_HDR_LEN, 0xa5, 64);
+			for (int j = 0; j < 4; j++)
+				m[24 + j] = (uint8_t)((IKE_HDR_LEN + 64) >>
+				                      (24 - 8 * j));
+		}
+		inv = PB.st.invalid_packets;
+		sent = sent_by(1);
+		inject_clear(&PB, &PC.addr, m, k == 1 ? IKE_HDR_LEN + 64 : len);
+		assert_int_equal(PB.st.invalid_packets, inv + 1);
+		assert_int_equal(sent_by(1), sent);
+		assert_int_equal(PB.st.isadb_list_size, 2);
+		assert_int_equal(PB.st.receive_heap_size, 1);
+		assert_int_equal(half->step, 1);
+	}
+	memset(&seen, 0, sizeof(seen));
+	ike_foreach_mmsa(PB.ike, see_mmsa, &seen);
+	assert_int_equal(seen.n, 2);
+	assert_false(seen.last.established);
+}
+
+static unsigned block_from;
+static bool blocking;
+
+static int
+drop_from_while_blocking(unsigned idx, const struct sent *s)
+{
+	(void)s;
+	return blocking && idx >= block_from ? DROP : PASS;
+}
+
+/* Informational and Quick Mode before main mode completes (the
+ * CVE-2019-12312 class): in clear or sealed with the keys of a main
+ * mode that has them but is not authenticated yet, a DELETE of the SA
+ * and an INITIAL-CONTACT change nothing; the exchange then completes. */
+static void
+test_info_before_keys(void **state)
+{
+	struct ike_msg_builder b;
+	struct ike_notify n;
+	struct ike_delete d;
+	struct ike_isa *sa;
+	struct body bo;
+	uint8_t m[512], ck[16];
+	size_t len;
+	uint64_t inv, ic;
+
+	(void)state;
+	/* Messages 1-4 pass, 5 and later are lost for now: B sits in
+	 * MM_R4 with keys, A retransmits message 5. */
+	blocking = true;
+	block_from = 4;
+	W.fault = drop_from_while_blocking;
+	start_both();
+	acquire(&PA, &PB);
+	run_for(100);
+	sa = keyed_sa(&PB);
+	assert_int_equal(sa->step, 2);
+	assert_int_equal(PB.st.receive_heap_size, 1);
+	memcpy(ck, sa->icookie, 8);
+	memcpy(ck + 8, sa->rcookie, 8);
+	/* The informational: DELETE of the ISAKMP SA, INITIAL-CONTACT. */
+	body_begin(&b, sa->keys.len);
+	memset(&d, 0, sizeof(d));
+	d.doi = IKE_DOI_IPSEC;
+	d.proto = IKE_PROTO_ISAKMP;
+	d.spi_size = 16;
+	d.nspis = 1;
+	d.spis.p = ck;
+	d.spis.len = 16;
+	ike_msg_build_delete(&b, &d);
+	memset(&n, 0, sizeof(n));
+	n.doi = IKE_DOI_IPSEC;
+	n.proto = IKE_PROTO_ISAKMP;
+	n.spi_size = 16;
+	n.spi.p = ck;
+	n.spi.len = 16;
+	n.type = IKE_N_INITIAL_CONTACT;
+	ike_msg_build_notify(&b, &n);
+	body_end(&b, &bo);
+	/* In clear: logged, nothing else (no keys to check it with). */
+	memcpy(m, ck, 16);
+	m[16] = bo.first;
+	m[17] = IKE_VERSION;
+	m[18] = IKE_EXCH_INFO;
+	m[19] = 0;
+	memset(m + 20, 0, 4);
+	m[23] = 9;
+	/* without the HASH payload */
+	len = IKE_HDR_LEN + bo.len - payload_at(&bo, 1);
+	memcpy(m + IKE_HDR_LEN, bo.buf + payload_at(&bo, 1),
+	       bo.len - payload_at(&bo, 1));
+	m[16] = IKE_PL_D;
+	for (int k = 0; k < 4; k++)
+		m[24 + k] = (uint8_t)(len >> (24 - 8 * k));
+	inv = PB.st.invalid_packets;
+	inject_clear(&PB, &PA.addr, m, len);
+	assert_int_equal(PB.st.invalid_packets, inv);
+	assert_int_equal(PB.st.isadb_list_size, 1);
+	assert_int_equal(PB.st.receive_heap_size, 1);
+	assert_int_equal(keyed_sa(&PB)->step, 2);
+	/* Sealed with the real keys and HASH(1): refused, counted. */
+	inject_sealed(&PB, NULL, IKE_EXCH_INFO, 0x5001, &bo, true);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	assert_int_equal(PB.st.isadb_list_size, 1);
+	assert_int_equal(keyed_sa(&PB)->step, 2);
+	/* A quick mode too. */
+	build_qm1(&bo, sa->keys.len, NULL, NULL);
+	inject_sealed(&PB, NULL, IKE_EXCH_QUICK, 0x5002, &bo, true);
+	assert_int_equal(PB.st.invalid_packets, inv + 2);
+	assert_int_equal(PB.st.active_receive, 1); /* main mode only */
+	assert_int_equal(PB.st.isadb_list_size, 1);
+	/* And to A, which waits for message 6 (it has keys too). */
+	ic = PA.st.invalid_packets;
+	build_qm1(&bo, keyed_sa(&PA)->keys.len, NULL, NULL);
+	inject_sealed(&PA, NULL, IKE_EXCH_QUICK, 0x5003, &bo, true);
+	assert_int_equal(PA.st.invalid_packets, ic + 1);
+	assert_int_equal(PA.st.acquire_heap_size, 1);
+	/* The loss ends: the exchange completes as if nothing happened. */
+	blocking = false;
+	run_for(30000);
+	assert_int_equal(PA.installs, 1);
+	assert_int_equal(PB.installs, 1);
+	assert_pairs_match(&PA, &PB, true);
+	assert_int_equal(PB.st.ike_main_mode, 1);
+	assert_int_equal(PB.st.authentication_failures, 0);
+	/* No keys at all: an encrypted informational for cookies nobody
+	 * knows is an invalid cookie. */
+	ic = PB.st.invalid_cookies;
+	memset(m, 0x33, 16);
+	m[16] = IKE_PL_HASH;
+	m[17] = IKE_VERSION;
+	m[18] = IKE_EXCH_INFO;
+	m[19] = IKE_FLAG_ENC;
+	memset(m + 20, 0, 4);
+	m[23] = 1;
+	memset(m + 24, 0, 4);
+	m[27] = IKE_HDR_LEN + 32;
+	memset(m + IKE_HDR_LEN, 0x44, 32);
+	inject_clear(&PB, &PA.addr, m, IKE_HDR_LEN + 32);
+	assert_int_equal(PB.st.invalid_cookies, ic + 1);
+	assert_int_equal(PB.st.isadb_list_size, 1);
+}
+
+/* Duplicate and cascaded deletes (CVE-2023-38712): the same SPI twice
+ * in one message, again in another, the ISAKMP SA twice; each pair and
+ * SA goes once, a replayed message is refused, nothing else moves. */
+static void
+test_duplicate_deletes(void **state)
+{
+	struct ike_msg_builder b;
+	struct ike_delete d;
+	struct body bo, again;
+	struct ike_isa *sa;
+	uint32_t spi = 0;
+	uint8_t s[4], junk[4] = {0xde, 0xad, 0xbe, 0xef}, ck[16];
+	uint64_t inv, ic;
+
+	(void)state;
+	established_pair();
+	spi = last_pair(&PB)->info.spi_out; /* A's inbound: what A names */
+	s[0] = (uint8_t)(spi >> 24), s[1] = (uint8_t)(spi >> 16);
+	s[2] = (uint8_t)(spi >> 8), s[3] = (uint8_t)spi;
+	sa = keyed_sa(&PB);
+	memcpy(ck, sa->icookie, 8);
+	memcpy(ck + 8, sa->rcookie, 8);
+	memset(&d, 0, sizeof(d));
+	d.doi = IKE_DOI_IPSEC;
+	d.proto = IKE_PROTO_ESP;
+	d.spi_size = 4;
+	d.nspis = 1;
+	d.spis.p = s;
+	d.spis.len = 4;
+	/* One message: the pair's SPI twice, and an unknown one. */
+	body_begin(&b, sa->keys.len);
+	ike_msg_build_delete(&b, &d);
+	ike_msg_build_delete(&b, &d);
+	d.spis.p = junk;
+	ike_msg_build_delete(&b, &d);
+	body_end(&b, &bo);
+	inv = PB.st.invalid_packets;
+	inject_sealed(&PB, NULL, IKE_EXCH_INFO, 0x4001, &bo, true);
+	assert_int_equal(PB.uninstalls, 1);
+	assert_int_equal(live_pairs(&PB), 0);
+	assert_int_equal(PB.st.ike_quick_mode, 0);
+	assert_int_equal(PB.st.invalid_packets, inv);
+	assert_int_equal(PB.st.ike_main_mode, 1);
+	/* The same message again (its message id is used): refused. */
+	inject_sealed(&PB, NULL, IKE_EXCH_INFO, 0x4001, &bo, true);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	assert_int_equal(PB.uninstalls, 1);
+	/* Another message: the pair again, and the ISAKMP SA twice. */
+	body_begin(&b, sa->keys.len);
+	d.spis.p = s;
+	ike_msg_build_delete(&b, &d);
+	d.proto = IKE_PROTO_ISAKMP;
+	d.spi_size = 16;
+	d.spis.p = ck;
+	d.spis.len = 16;
+	ike_msg_build_delete(&b, &d);
+	ike_msg_build_delete(&b, &d);
+	body_end(&b, &again);
+	inject_sealed(&PB, NULL, IKE_EXCH_INFO, 0x4002, &again, true);
+	assert_int_equal(PB.uninstalls, 1);
+	assert_int_equal(PB.st.isadb_list_size, 0);
+	assert_int_equal(PB.st.ike_main_mode, 0);
+	assert_int_equal(PB.st.connection_list_size, 0);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	/* And A's last message again, now that B has no SA: an invalid
+	 * cookie, nothing else. */
+	ic = PB.st.invalid_cookies;
+	for (unsigned i = W.nsent; i-- > 0;)
+		if (W.sent[i].by == 0) {
+			inject_clear(&PB, &PA.addr, W.sent[i].data,
+			             W.sent[i].len);
+			break;
+		}
+	assert_int_equal(PB.st.invalid_cookies, ic + 1);
+	assert_int_equal(PB.st.isadb_list_size, 0);
+	run_for(600000);
+	assert_int_equal(PB.uninstalls, 1);
+	assert_int_equal(PB.installs, 1);
+}
+
+/* Quick Mode IDs that are no pair of address selectors of one family
+ * (an FQDN, a DN, IPv4 with IPv6, one ID alone, a subnet whose mask has
+ * holes, a range backwards): INVALID-ID-INFORMATION, protected, one
+ * Negotiation and one Receive Failure each, nothing installed. */
+static void
+test_qm_id_mismatch(void **state)
+{
+	static const uint8_t a4[4] = {10, 77, 0, 1}, b4[4] = {10, 77, 0, 2};
+	static const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	static const uint8_t holes[8] = {10, 77, 0, 0, 255, 0, 255, 0};
+	static const uint8_t back[8] = {10, 77, 0, 9, 10, 77, 0, 1};
+	static const uint8_t dn[4] = {0x30, 0x02, 0x31, 0x00};
+	struct ike_id ci, cr;
+	struct body bo;
+	size_t hlen;
+	uint64_t neg, rf;
+	unsigned sent;
+
+	(void)state;
+	established_pair();
+	hlen = keyed_sa(&PB)->keys.len;
+	for (unsigned k = 0; k < 7; k++) {
+		bool two = true;
+		memset(&ci, 0, sizeof(ci));
+		memset(&cr, 0, sizeof(cr));
+		ci.type = IKE_ID_IPV4_ADDR;
+		ci.data.p = a4;
+		ci.data.len = 4;
+		cr.type = IKE_ID_IPV4_ADDR;
+		cr.data.p = b4;
+		cr.data.len = 4;
+		switch (k) {
+		case 0:
+			cr.type = IKE_ID_FQDN;
+			cr.data.p = (const uint8_t *)"blue";
+			break;
+		case 1:
+			cr.type = IKE_ID_IPV6_ADDR;
+			cr.data.p = b6;
+			cr.data.len = 16;
+			break;
+		case 2:
+			two = false;
+			break;
+		case 3:
+			ci.type = IKE_ID_IPV4_ADDR_SUBNET;
+			ci.data.p = holes;
+			ci.data.len = 8;
+			break;
+		case 4:
+			ci.type = IKE_ID_IPV4_ADDR_RANGE;
+			ci.data.p = back;
+			ci.data.len = 8;
+			break;
+		case 5:
+			ci.type = IKE_ID_DER_ASN1_DN;
+			ci.data.p = dn;
+			ci.data.len = sizeof(dn);
+			break;
+		default:
+			break; /* the good one */
+		}
+		build_qm1(&bo, hlen, &ci, two ? &cr : NULL);
+		neg = PB.st.negotiation_failures;
+		rf = PB.st.receive_failures;
+		sent = sent_by(1);
+		inject_sealed(&PB, NULL, IKE_EXCH_QUICK, 0x3000 + k, &bo, true);
+		assert_int_equal(sent_by(1), sent + 1);
+		assert_int_equal(PB.installs, 1);
+		if (k == 6) {
+			/* Well-formed: B answers with message 2 and waits. */
+			assert_int_equal(exch_of(W.nsent - 1), IKE_EXCH_QUICK);
+			assert_int_equal(PB.st.active_receive, 1);
+			assert_int_equal(PB.st.negotiation_failures, neg);
+			break;
+		}
+		if (PB.st.negotiation_failures != neg + 1)
+			fail_msg("ID case %u: no negotiation failure", k);
+		assert_int_equal(PB.st.receive_failures, rf + 1);
+		assert_int_equal(exch_of(W.nsent - 1), IKE_EXCH_INFO);
+		assert_int_equal(PB.st.active_receive, 0);
+		assert_int_equal(PB.st.ike_quick_mode, 1);
+	}
+}
+
+/* A message for an established SA from another address (a third host
+ * that saw the cookies): dropped and counted; from the peer's own
+ * address the same message is answered. */
+static void
+test_other_address(void **state)
+{
+	struct ike_msg_builder b;
+	struct ike_notify n;
+	struct body bo;
+	uint8_t seq[4] = {0, 0, 0, 7}, ck[16];
+	uint64_t inv;
+	unsigned sent;
+
+	(void)state;
+	peer_setup(&PC, 2, "green", "10.77.0.3", 3);
+	established_pair();
+	memcpy(ck, keyed_sa(&PB)->icookie, 8);
+	memcpy(ck + 8, keyed_sa(&PB)->rcookie, 8);
+	body_begin(&b, keyed_sa(&PB)->keys.len);
+	memset(&n, 0, sizeof(n));
+	n.doi = IKE_DOI_IPSEC;
+	n.proto = IKE_PROTO_ISAKMP;
+	n.spi_size = 16;
+	n.spi.p = ck;
+	n.spi.len = 16;
+	n.type = IKE_N_R_U_THERE;
+	n.data.p = seq;
+	n.data.len = 4;
+	ike_msg_build_notify(&b, &n);
+	body_end(&b, &bo);
+	inv = PB.st.invalid_packets;
+	sent = sent_by(1);
+	inject_sealed(&PB, &PC.addr, IKE_EXCH_INFO, 0x2001, &bo, true);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	assert_int_equal(sent_by(1), sent);
+	assert_b_intact(1);
+	inject_sealed(&PB, NULL, IKE_EXCH_INFO, 0x2001, &bo, true);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	assert_int_equal(sent_by(1), sent + 1); /* R-U-THERE-ACK */
+	assert_int_equal(exch_of(W.nsent - 1), IKE_EXCH_INFO);
+}
 int
 main(void)
 {
@@ -1689,6 +2499,12 @@ main(void)
 	    T(test_rekey_without_loss),
 	    T(test_rekey_collision),
 	    T(test_peer_restart),
+	    T(test_hostile_lengths),
+	    T(test_payloads_out_of_order),
+	    T(test_info_before_keys),
+	    T(test_duplicate_deletes),
+	    T(test_qm_id_mismatch),
+	    T(test_other_address),
 #undef T
 	};
 
