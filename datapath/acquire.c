@@ -36,9 +36,16 @@ struct peer {
 	uint32_t head, tail, count;
 };
 
+struct soft_peer {
+	bool tunnel;
+	struct dp_addr addr;
+	uint64_t until_ms; /* 0: free */
+};
+
 struct acq_table {
 	pthread_mutex_t lock;
 	struct acq_limits lim;
+	struct soft_peer *soft; /* max_peers of them */
 	uint8_t *mem; /* total * pkt_size */
 	struct slot *slots;
 	struct peer *peers;
@@ -73,11 +80,14 @@ acq_new(const struct acq_limits *lim)
 	t->mem = malloc((size_t)lim->total * lim->pkt_size);
 	t->slots = calloc(lim->total, sizeof(*t->slots));
 	t->peers = calloc(lim->max_peers, sizeof(*t->peers));
+	t->soft = calloc(lim->max_peers, sizeof(*t->soft));
 	if (t->mem == NULL || t->slots == NULL || t->peers == NULL ||
+	    t->soft == NULL ||
 	    pthread_mutex_init(&t->lock, NULL) != 0) {
 		free(t->mem);
 		free(t->slots);
 		free(t->peers);
+		free(t->soft);
 		free(t);
 		return NULL;
 	}
@@ -99,6 +109,7 @@ acq_free(struct acq_table *t)
 	free(t->mem);
 	free(t->slots);
 	free(t->peers);
+	free(t->soft);
 	free(t);
 }
 
@@ -316,6 +327,54 @@ acq_drop_peer(struct acq_table *t, bool tunnel, const struct dp_addr *peer)
 	if (pi != NIL)
 		peer_drop(t, pi);
 	pthread_mutex_unlock(&t->lock);
+}
+
+int
+acq_set_soft(struct acq_table *t, bool tunnel, const struct dp_addr *peer,
+             uint64_t until_ms)
+{
+	uint32_t i, spare = NIL;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->lim.max_peers; i++) {
+		struct soft_peer *sp = &t->soft[i];
+		if (sp->until_ms != 0 && sp->tunnel == tunnel &&
+		    addr_eq(&sp->addr, peer))
+			break;
+		if (sp->until_ms == 0 && spare == NIL)
+			spare = i;
+	}
+	if (i == t->lim.max_peers)
+		i = spare;
+	if (i != NIL)
+		t->soft[i] = (struct soft_peer){tunnel, *peer, until_ms};
+	else if (until_ms != 0)
+		rc = -1;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+bool
+acq_soft(struct acq_table *t, bool tunnel, const struct dp_addr *peer,
+         uint64_t now_ms)
+{
+	bool soft = false;
+
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 0; i < t->lim.max_peers; i++) {
+		struct soft_peer *sp = &t->soft[i];
+		if (sp->until_ms == 0 || sp->tunnel != tunnel ||
+		    !addr_eq(&sp->addr, peer))
+			continue;
+		if (now_ms < sp->until_ms)
+			soft = true;
+		else
+			sp->until_ms = 0; /* over: negotiate again */
+		break;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return soft;
 }
 
 unsigned

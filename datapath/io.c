@@ -482,6 +482,13 @@ out_one(struct batch_ctx *b, struct dp_pkt *pkt)
 	peer = flt->tunnel ? &flt->tunnel_dst : &f.dst;
 	sa = satab_out(b->tab, flt->tunnel, peer, &f);
 	if (sa == NULL) {
+		if (acq_soft(w->rt->acq, flt->tunnel, peer, rt_now_ms())) {
+			/* A soft association: the peer has no IPsec. */
+			RT_CTR_INC(w, soft_clear);
+			tx_add(w, f.dst.family == AF_INET ? TX_RAW4 : TX_RAW6,
+			       pkt, &f.dst, 0, NULL);
+			return;
+		}
 		queue_for_sa(w, flt, peer, pkt, &f);
 		return;
 	}

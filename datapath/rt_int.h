@@ -89,6 +89,16 @@ void acq_expire(struct acq_table *t, uint64_t now_ms);
 /* Drops what is queued for one peer (its negotiation failed). */
 void acq_drop_peer(struct acq_table *t, bool tunnel,
                    const struct dp_addr *peer);
+/*
+ * Soft associations (netsh's soft=yes): the negotiation with peer got no
+ * answer, so its traffic may go in clear text until until_ms (0 ends it
+ * at once).  Held in the same table: at most max_peers of them.  -1 when
+ * full.  acq_soft() is what a worker asks before queueing.
+ */
+int acq_set_soft(struct acq_table *t, bool tunnel, const struct dp_addr *peer,
+                 uint64_t until_ms);
+bool acq_soft(struct acq_table *t, bool tunnel, const struct dp_addr *peer,
+              uint64_t now_ms);
 /* Packets queued now. */
 unsigned acq_len(struct acq_table *t);
 void acq_counters(struct acq_table *t, struct acq_counters *c);

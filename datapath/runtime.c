@@ -471,6 +471,17 @@ dp_runtime_acquire_failed(struct dp_runtime *rt, bool tunnel,
 	acq_drop_peer(rt->acq, tunnel, peer);
 }
 
+int
+dp_runtime_soft(struct dp_runtime *rt, bool tunnel, const struct dp_addr *peer,
+                uint32_t seconds)
+{
+	if (seconds != 0)
+		acq_drop_peer(rt->acq, tunnel, peer); /* were waiting: lost */
+	return acq_set_soft(rt->acq, tunnel, peer,
+	                    seconds ? rt_now_ms() + (uint64_t)seconds * 1000
+	                            : 0);
+}
+
 /* ---- routes ------------------------------------------------------------ */
 
 int

@@ -227,6 +227,7 @@ void dp_runtime_config_init(struct dp_runtime_config *c);
  */
 #define DP_RT_STATS(X)                                                         \
 	X(permitted, "Packets Permitted In Clear")                             \
+	X(soft_clear, "Packets Sent In Clear To Soft Peers")                   \
 	X(blocked_out, "Outbound Packets Blocked")                             \
 	X(blocked_in, "Inbound Packets Blocked")                               \
 	X(queued, "Packets Queued For Negotiation")                            \
@@ -311,6 +312,15 @@ void dp_runtime_sa_removed(struct dp_runtime *rt, struct dp_sa *sa);
  */
 void dp_runtime_acquire_failed(struct dp_runtime *rt, bool tunnel,
                                const struct dp_addr *peer);
+
+/*
+ * A soft association with peer (the negotiation got no answer and the
+ * policy says soft=yes): for seconds, outbound packets that would wait
+ * for its SA go in clear text instead; seconds 0 ends it.  -1 when too
+ * many peers are soft at once.
+ */
+int dp_runtime_soft(struct dp_runtime *rt, bool tunnel,
+                    const struct dp_addr *peer, uint32_t seconds);
 
 /*
  * A route for the protected prefix dst/plen into the private table via

@@ -481,6 +481,22 @@ describe(const struct ike_child_info *c, const struct dp_sa_params *p,
 	d->manual = false;
 }
 
+/* Starts or ends clear text with a soft peer, in both directions: the
+ * driver sends outbound in clear, the inbound filter lets it in. */
+static int
+soft_peer(struct negotiator *n, const struct ike_child_info *c, bool on)
+{
+	bool tunnel = c->mode == DP_MODE_TUNNEL;
+
+	if (n->driver == NULL)
+		return 0;
+	/* The uninstall call ends it; the length is only a backstop. */
+	if (dp_runtime_soft(driver_runtime(n->driver), tunnel, &c->peer.addr,
+			    on ? 172800u : 0u) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 env_install(void *arg, const struct ike_child_info *c,
 	    const struct dp_sa_params *in, const struct dp_sa_params *out)
@@ -492,11 +508,11 @@ env_install(void *arg, const struct ike_child_info *c,
 
 	if (in == NULL || out == NULL) {
 		/* A soft association: the peer never answered and the
-		 * policy lets the traffic go in clear. */
+		 * policy lets the traffic go in clear until uninstall. */
 		log_msg(LOG_CAT_IKE, LOG_NOTICE,
 			"soft association for rule %u: clear text allowed",
 			c->rule_id);
-		return 0;
+		return soft_peer(n, c, true);
 	}
 	describe(c, in, true, &din);
 	describe(c, out, false, &dout);
@@ -523,8 +539,10 @@ env_uninstall(void *arg, const struct ike_child_info *c)
 	struct negotiator *n = arg;
 	char err[256];
 
-	if (c->soft)
+	if (c->soft) {
+		soft_peer(n, c, false);
 		return;
+	}
 	live_sa_delete(n->live, c->spi_in, DP_DIR_IN, err, sizeof(err));
 	live_sa_delete(n->live, c->spi_out, DP_DIR_OUT, err, sizeof(err));
 	for (size_t i = 0; i < n->nuses; i++)
