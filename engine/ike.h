@@ -357,6 +357,11 @@ uint64_t ike_next_timer_ms(const struct ike *ike);
  * forgets them all (service stop, `delete all`). */
 void ike_delete_all(struct ike *ike);
 
+/* The policy changed (a commit of the live SPD): pairs and main mode
+ * SAs the new policy would not accept are deleted, with delete
+ * notifications (ike_policy.c).  Returns how many. */
+size_t ike_policy_changed(struct ike *ike);
+
 /* `show mmsas` and `show qmsas`: every main mode SA and every pair the
  * negotiator installed (soft associations included), oldest first.
  * fn must not call into ike. */

@@ -2,6 +2,7 @@
  * live.c - the service's live state (see live.h).
  */
 #include "live.h"
+#include "ike.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,9 @@ live_commit(struct live *l, char *err, size_t errlen)
 	l->nfilters = (size_t)n;
 	if (l->hooks.filters != NULL)
 		l->hooks.filters(l->hooks.arg, l->filters, l->nfilters);
+	/* Negotiated SAs the new policy would refuse go now. */
+	if (l->negotiator != NULL)
+		ike_policy_changed(l->negotiator);
 	return 0;
 }
 
