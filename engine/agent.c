@@ -137,6 +137,7 @@ qm_of(struct entries *e, const char *policy,
 	snprintf(q->name, sizeof(q->name), "%s", name);
 	snprintf(q->origin, sizeof(q->origin), "%s", policy);
 	q->soft = fa->soft;
+	q->inpass = fa->inpass;
 	/* qmpfs follows the main mode group (netsh). */
 	q->pfsgroup = fa->qmpfs ? -1 : 0;
 	snprintf(q->qmsecmethods, sizeof(q->qmsecmethods), "%s",

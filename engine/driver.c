@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <syslog.h>
 
 #include "log.h"
 #include "loop.h"
+#include "nft.h"
 
 /* Acquires waiting for the loop: a small ring filled by workers. */
 #define ACQ_RING 256
@@ -47,7 +50,18 @@ struct driver {
 	struct driver_ike ike;
 	struct route *routes;
 	size_t nroutes;
+	/* Inbound enforcement (nft.h); NULL if the table could not be
+	 * made.  What it holds, the failures and the last one's reason. */
+	struct nft_enforce *nft;
+	enum { ENF_NONE, ENF_BOOT, ENF_POLICY } nft_state;
+	enum config_bootmode bootmode;
+	size_t nft_rules; /* compiled filters of the policy in force */
+	uint64_t nft_failures;
+	char nft_error[256]; /* "" when the last load succeeded */
 };
+
+/* The driver's own counters besides the runtime's. */
+#define DRIVER_NFT_FAILURES "Packet Filter Updates Failed"
 
 /* family 0 stays "any address of either family". */
 static void
@@ -93,6 +107,34 @@ route_in(const struct route *r, const struct route *v, size_t n)
 	return false;
 }
 
+/* addr is one of this host's addresses: binding to it works. */
+static bool
+is_local(const struct ip_addr *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = socket(addr->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool local;
+
+	if (fd < 0)
+		return false;
+	memset(&ss, 0, sizeof(ss));
+	if (addr->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, addr->bytes, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, addr->bytes, 16);
+		sl = sizeof(*s6);
+	}
+	local = bind(fd, (struct sockaddr *)&ss, sl) == 0;
+	close(fd);
+	return local;
+}
+
 /* The destinations outbound traffic of the filters may go to: each is
  * routed into the TUN device so the driver sees it ("any" becomes the
  * default route of both families in the private table). */
@@ -105,6 +147,11 @@ wanted_routes(const struct spd_specific *f, size_t n, struct route *out)
 		struct route r[2];
 		size_t nr = 0;
 		memset(r, 0, sizeof(r));
+		/* A tunnel that ends here carries what arrives (netsh's
+		 * second tunnel rule): its destinations are ours or behind
+		 * us, and routing them into the device would loop. */
+		if (f[i].tunnel && is_local(&f[i].tunnel_dst))
+			continue;
 		if (f[i].dst.family == 0) {
 			r[0].dst.family = AF_INET;
 			r[1].dst.family = AF_INET6;
@@ -157,6 +204,72 @@ route_add(struct driver *d, struct route *r)
 		log_err("driver: %s", err);
 }
 
+/* A failed load of the table: logged, counted, kept for status. */
+static void
+nft_failed(struct driver *d, const char *what, const char *err)
+{
+	d->nft_failures++;
+	snprintf(d->nft_error, sizeof(d->nft_error), "%s: %.200s", what, err);
+	log_err("driver: inbound enforcement: %s not loaded into table %s "
+		"(its previous rules stay): %s",
+		what, nft_enforce_table(d->nft), err);
+}
+
+/*
+ * NFT_ENFORCE_INPASS / NFT_ENFORCE_SOFT of a compiled filter: its rule's
+ * quick mode policy (the filter action of a static policy) says whether
+ * clear text may come in, from anyone or from soft peers.  Only an
+ * inbound negotiate has a use for them.
+ */
+static unsigned
+enforce_flags(struct driver *d, const struct spd_specific *f)
+{
+	const struct spd_qmpolicy *q;
+	unsigned fl = 0;
+
+	if (f->inbound != SPD_NEGOTIATE || f->rule == NULL ||
+	    f->rule->qmpolicy[0] == '\0')
+		return 0;
+	q = spd_qmpolicy_get(live_spd(d->live), f->rule->qmpolicy);
+	if (q == NULL)
+		return 0;
+	if (q->inpass)
+		fl |= NFT_ENFORCE_INPASS;
+	if (q->soft)
+		fl |= NFT_ENFORCE_SOFT;
+	return fl;
+}
+
+/* The same filters as the datapath's, into the table. */
+static void
+enforce_filters(struct driver *d, const struct spd_specific *f, size_t n)
+{
+	unsigned *flags;
+	char err[256];
+
+	if (d->nft == NULL)
+		return;
+	flags = calloc(n ? n : 1, sizeof(*flags));
+	if (flags == NULL) {
+		nft_failed(d, "the policy", "out of memory.");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		flags[i] = enforce_flags(d, &f[i]);
+	if (nft_enforce_apply(d->nft, f, flags, n, err, sizeof(err)) < 0) {
+		nft_failed(d, "the policy", err);
+	} else {
+		if (d->nft_state != ENF_POLICY)
+			log_info("driver: inbound enforcement: boot mode "
+				 "ends, table %s follows the policy",
+				 nft_enforce_table(d->nft));
+		d->nft_state = ENF_POLICY;
+		d->nft_rules = n;
+		d->nft_error[0] = '\0';
+	}
+	free(flags);
+}
+
 static void
 hook_filters(void *arg, const struct spd_specific *f, size_t n)
 {
@@ -194,6 +307,8 @@ hook_filters(void *arg, const struct spd_specific *f, size_t n)
 	d->routes = want;
 	d->nroutes = nwant;
 	want = NULL;
+	/* Only with the datapath's: both hold the same policy. */
+	enforce_filters(d, f, n);
 out:
 	free(df);
 	free(want);
@@ -226,6 +341,29 @@ hook_dp_stats(void *arg, struct dp_stats *sum)
 	dp_runtime_stats(d->rt, sum, NULL);
 }
 
+/* The table's counters after the first n of labels and values. */
+static size_t
+enforce_stats(struct driver *d, const char **labels, uint64_t *values,
+	      size_t n, size_t max)
+{
+	struct nft_enforce_counters c;
+	char err[256];
+
+	if (d->nft == NULL)
+		return n;
+	if (nft_enforce_counters(d->nft, &c, err, sizeof(err)) < 0) {
+		log_warn("driver: inbound enforcement: counters not read: %s",
+			 err);
+		return n;
+	}
+	for (size_t i = 0; i < NFT_ENFORCE_NCTR && n < max; i++) {
+		enum nft_enforce_ctr k = (enum nft_enforce_ctr)i;
+		labels[n] = nft_enforce_ctr_label(k);
+		values[n++] = nft_enforce_ctr_get(&c, k);
+	}
+	return n;
+}
+
 static size_t
 hook_driver_stats(void *arg, const char **labels, uint64_t *values,
 		  size_t max)
@@ -240,6 +378,13 @@ hook_driver_stats(void *arg, const char **labels, uint64_t *values,
 		memcpy(&values[n], (const char *)&st + dp_rt_stat_descs[i].offset,
 		       sizeof(values[n]));
 		n++;
+	}
+	/* Then what the table dropped of the clear text the runtime never
+	 * sees, and whether the table could follow the policy. */
+	n = enforce_stats(d, labels, values, n, max);
+	if (n < max) {
+		labels[n] = DRIVER_NFT_FAILURES;
+		values[n++] = d->nft_failures;
 	}
 	return n;
 }
@@ -349,6 +494,110 @@ driver_runtime(struct driver *d)
 	return d->rt;
 }
 
+/*
+ * The table for the runtime's TUN device, loaded with the boot mode.
+ * Failures are logged and kept: the driver runs without (a kernel
+ * without nf_tables, say) rather than not at all.
+ */
+static void
+enforce_start(struct driver *d, const struct driver_config *cfg,
+	      uint16_t natt_port)
+{
+	struct nft_enforce_options o;
+	struct config defaults;
+	const struct config *c = cfg->config;
+	char err[256];
+
+	if (c == NULL) {
+		config_defaults(&defaults);
+		c = &defaults;
+	}
+	nft_enforce_options_init(&o);
+	if (cfg->ike_port != 0)
+		o.ike_port = cfg->ike_port;
+	o.natt_port = natt_port;
+	o.ipsecexempt = (int)config_int(c, CONFIG_IPSECEXEMPT);
+	d->bootmode = (enum config_bootmode)config_int(c, CONFIG_BOOTMODE);
+	d->nft = nft_enforce_new(dp_runtime_tun_name(d->rt), &o, err,
+				 sizeof(err));
+	if (d->nft == NULL) {
+		d->nft_failures++;
+		snprintf(d->nft_error, sizeof(d->nft_error),
+			 "no packet filter table: %.200s", err);
+		log_err("driver: inbound enforcement off: %s", err);
+		return;
+	}
+	if (nft_enforce_boot(d->nft, d->bootmode, c->exempt, c->nexempt, err,
+			     sizeof(err)) < 0) {
+		nft_failed(d, "the boot mode", err);
+		return;
+	}
+	d->nft_state = ENF_BOOT;
+	log_info("driver: inbound enforcement: table %s in boot mode %s",
+		 nft_enforce_table(d->nft),
+		 d->bootmode == CONFIG_BOOT_BLOCK    ? "block"
+		 : d->bootmode == CONFIG_BOOT_PERMIT ? "permit"
+						     : "stateful");
+}
+
+int
+driver_soft_peer(struct driver *d, const struct dp_addr *peer, bool add)
+{
+	struct ip_addr ip;
+	char err[256], text[64] = "?";
+	int rc;
+
+	if (d == NULL || d->nft == NULL)
+		return 0;
+	memset(&ip, 0, sizeof(ip));
+	ip.family = peer->family;
+	memcpy(ip.bytes, peer->bytes, sizeof(ip.bytes));
+	rc = add ? nft_enforce_soft_add(d->nft, &ip, err, sizeof(err))
+		 : nft_enforce_soft_del(d->nft, &ip, err, sizeof(err));
+	if (rc < 0) {
+		if (ip.family != 0)
+			vocab_ip_format(&ip, text, sizeof(text));
+		log_err("driver: inbound enforcement: soft peer %s not %s: %s",
+			text, add ? "added" : "removed", err);
+	}
+	return rc;
+}
+
+void
+driver_status(struct driver *d, struct ctl_status *st)
+{
+	const char *mode = d->bootmode == CONFIG_BOOT_BLOCK    ? "block"
+			   : d->bootmode == CONFIG_BOOT_PERMIT ? "permit"
+							       : "stateful";
+
+	if (d->nft == NULL) {
+		ctl_status_add(st, "enforcement", "Inbound enforcement",
+			       "off (%s)", d->nft_error);
+		return;
+	}
+	switch (d->nft_state) {
+	case ENF_NONE:
+		ctl_status_add(st, "enforcement", "Inbound enforcement",
+			       "nftables table %s not loaded",
+			       nft_enforce_table(d->nft));
+		break;
+	case ENF_BOOT:
+		ctl_status_add(st, "enforcement", "Inbound enforcement",
+			       "nftables table %s, boot mode %s",
+			       nft_enforce_table(d->nft), mode);
+		break;
+	case ENF_POLICY:
+		ctl_status_add(st, "enforcement", "Inbound enforcement",
+			       "nftables table %s, policy (%zu filters)",
+			       nft_enforce_table(d->nft), d->nft_rules);
+		break;
+	}
+	if (d->nft_error[0] != '\0')
+		ctl_status_add(st, "enforcement_error",
+			       "Inbound enforcement error", "%s",
+			       d->nft_error);
+}
+
 int
 driver_start(struct loop *loop, struct live *live,
 	     const struct driver_config *cfg, struct driver **out, char *err,
@@ -380,6 +629,10 @@ driver_start(struct loop *loop, struct live *live,
 		goto fail;
 	/* SAs made from now on carry a crypto slot per worker. */
 	live_set_nslots(live, dp_runtime_nslots(d->rt));
+	/* Boot mode until the first commit (the policy agent's load). */
+	enforce_start(d, cfg,
+		      rc.natt_port ? rc.natt_port
+				   : (uint16_t)DP_RUNTIME_NATT_PORT);
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.filters = hook_filters;
 	hooks.sa_added = hook_sa_added;
@@ -407,6 +660,8 @@ driver_stop(struct driver *d)
 	memset(&none, 0, sizeof(none));
 	live_set_hooks(d->live, &none);
 	dp_runtime_stop(d->rt);
+	/* Deletes the table: without a service, clear text passes. */
+	nft_enforce_free(d->nft);
 	loop_wakeup_free(d->wake);
 	while (d->ike_count > 0) {
 		free(d->ike_ring[d->ike_head]);

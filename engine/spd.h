@@ -54,6 +54,10 @@ struct spd_qmpolicy {
 	char name[STORE_NAME_MAX];
 	char origin[STORE_NAME_MAX];
 	bool soft;
+	/* The static filter action's inpass=yes: unsecured inbound traffic
+	 * is accepted (nft.h).  Only the policy agent sets it; dynamic
+	 * quick mode policies have no such parameter (netsh's neither). */
+	bool inpass;
 	int pfsgroup;		  /* IANA group, 0 = none, -1 = as main mode */
 	char qmsecmethods[STORE_METHODS_MAX];
 	struct qm_methods methods;

@@ -159,7 +159,11 @@ on_start(struct service *svc, void *arg, char *err, size_t errlen)
 		return start_agent(svc, ctx, err, errlen);
 	}
 	{
-		struct driver_config dc = {.tun_name = ctx->tun};
+		struct driver_config dc = {
+			.tun_name = ctx->tun,
+			.ike_port = (uint16_t)ctx->ikeport,
+			.config = service_config(svc),
+		};
 		char derr[256];
 		if (driver_start(service_loop(svc), ctx->live, &dc,
 				 &ctx->driver, derr, sizeof(derr)) < 0) {
@@ -255,6 +259,8 @@ on_status(struct service *svc, void *arg, struct ctl_status *st)
 			       agent_error(ctx->agent));
 	ctl_status_add(st, "rules", "Rules (all origins)", "%zu", rules);
 	ctl_status_add(st, "qmsas", "Quick mode SAs", "%zu", sas);
+	if (ctx->driver != NULL)
+		driver_status(ctx->driver, st);
 }
 
 void
