@@ -32,12 +32,18 @@
  *                                    identity refused - ike_mm.c
  *   Negotiation Failures      total  no proposal chosen (either phase,
  *                                    either side), a bad KE value,
- *                                    selectors or PFS refused
+ *                                    selectors or PFS refused; once per
+ *                                    negotiation (a retransmitted
+ *                                    message 1 we refused is answered
+ *                                    again, not counted again)
  *   Invalid Cookies Received  total  a message for no known cookie pair
  *   Total Acquire             total  every ike_acquire call
  *   Total Get SPI             total  every inbound SPI allocated
  *   Key Additions             total  a new pair installed (env->install)
- *   Key Updates               total  a rekey pair installed
+ *   Key Updates               total  a rekey pair installed (initiator:
+ *                                    the rekey of a pair; responder: a
+ *                                    new pair for the flow of a live
+ *                                    one)
  *   Get SPI Failures          total  no free SPI found
  *   Key Addition Failures     total  env->install refused a new pair
  *   Key Update Failures       total  env->install refused a rekey pair

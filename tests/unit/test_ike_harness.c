@@ -2469,6 +2469,91 @@ test_other_address(void **state)
 	assert_int_equal(sent_by(1), sent + 1); /* R-U-THERE-ACK */
 	assert_int_equal(exch_of(W.nsent - 1), IKE_EXCH_INFO);
 }
+
+/* ---- lifetimes by use ------------------------------------------------- */
+
+/* A pair nobody uses is deleted after its idle time, by the side that
+ * notices first; the other takes the DELETE.  Both uninstall once. */
+static void
+test_idle_deletion(void **state)
+{
+	(void)state;
+	PA.usage = PB.usage = true;
+	PA.qm.idle_s = 60;
+	PB.qm.idle_s = 600;
+	established_pair();
+	run_for(50000);
+	assert_int_equal(live_pairs(&PA), 1);
+	run_for(30000); /* 60 s idle, polled every 10 s */
+	assert_int_equal(live_pairs(&PA), 0);
+	assert_int_equal(live_pairs(&PB), 0);
+	assert_int_equal(PA.uninstalls, 1);
+	assert_int_equal(PB.uninstalls, 1);
+	assert_int_equal(PA.st.ike_quick_mode, 0);
+	assert_int_equal(PB.st.ike_quick_mode, 0);
+	assert_int_equal(PA.st.ike_main_mode, 1); /* phase 1 stays */
+	/* Traffic again: a new pair under the same main mode. */
+	acquire(&PA, &PB);
+	run_for(5000);
+	assert_int_equal(live_pairs(&PA), 1);
+	assert_int_equal(PA.st.ike_main_mode, 1);
+	assert_int_equal(PA.st.key_additions, 2);
+	assert_pairs_match(&PA, &PB, true);
+}
+
+/* A pair in use is not idle; one that carried most of its kilobytes is
+ * rekeyed by its initiator before the hard limit. */
+static void
+test_kilobyte_rekey(void **state)
+{
+	struct installed *a;
+
+	(void)state;
+	PA.usage = PB.usage = true;
+	PA.qm.offers[0].kbytes = PB.qm.offers[0].kbytes = 1000;
+	established_pair();
+	a = last_pair(&PA);
+	assert_int_equal(a->out.hard.bytes, 1000 * 1024);
+	for (int i = 0; i < 6; i++) {
+		a->last_use = last_pair(&PB)->last_use = W.now;
+		a->bytes = (uint64_t)i * 100 * 1024;
+		run_for(10000);
+	}
+	assert_int_equal(PA.installs, 1); /* 500 KB: no rekey yet */
+	a->bytes = 950 * 1024;
+	a->last_use = last_pair(&PB)->last_use = W.now;
+	run_for(15000);
+	assert_int_equal(PA.installs, 2);
+	assert_int_equal(PB.installs, 2);
+	assert_int_equal(PA.st.key_updates, 1);
+	assert_int_equal(PB.st.key_updates, 1);
+	assert_int_equal(live_pairs(&PA), 1);
+	assert_pairs_match(&PA, &PB, true);
+	assert_true(last_pair(&PA)->info.rekey);
+}
+
+/* qmpermm=1: the second flow needs a main mode of its own. */
+static void
+test_qmpermm(void **state)
+{
+	struct ike_acquire a;
+
+	(void)state;
+	PA.mm.qmpermm = 1;
+	established_pair();
+	assert_int_equal(PA.st.ike_main_mode, 1);
+	a = acq_hosts(&PA, &PB, false);
+	a.proto = 6;
+	a.dport = 80;
+	assert_int_equal(ike_acquire(PA.ike, &a), 0);
+	run_for(5000);
+	assert_int_equal(PA.installs, 2);
+	assert_int_equal(PB.installs, 2);
+	assert_int_equal(PA.st.ike_main_mode, 2);
+	assert_int_equal(PB.st.ike_main_mode, 2);
+	assert_int_equal(PA.st.isadb_list_size, 2);
+	assert_pairs_match(&PA, &PB, true);
+}
 int
 main(void)
 {
@@ -2505,6 +2590,9 @@ main(void)
 	    T(test_duplicate_deletes),
 	    T(test_qm_id_mismatch),
 	    T(test_other_address),
+	    T(test_idle_deletion),
+	    T(test_kilobyte_rekey),
+	    T(test_qmpermm),
 #undef T
 	};
 
