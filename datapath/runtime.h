@@ -29,8 +29,8 @@
  *        matching filter: block drops it (counted), anything else (or no
  *        filter) delivers it by writing it to the TUN device.  Clear
  *        packets from the network never reach the runtime: the kernel
- *        delivers them (XXX: enforcing an inbound "negotiate" or "block"
- *        on clear traffic needs a firewall rule; not done here).
+ *        delivers them; the engine's nftables table (engine/nft.h)
+ *        enforces the inbound action on them.
  *
  * No policy means clear text: a packet that matches no filter is
  * permitted in both directions.

@@ -492,8 +492,14 @@ soft_peer(struct negotiator *n, const struct ike_child_info *c, bool on)
 		return 0;
 	/* The uninstall call ends it; the length is only a backstop. */
 	if (dp_runtime_soft(driver_runtime(n->driver), tunnel, &c->peer.addr,
-			    on ? 172800u : 0u) < 0)
+			    on ? 172800u : 0u) < 0 && on)
 		return -1;
+	/* Inbound: the packet filter lets the peer's clear text in. */
+	if (driver_soft_peer(n->driver, &c->peer.addr, on) < 0 && on) {
+		dp_runtime_soft(driver_runtime(n->driver), tunnel,
+				&c->peer.addr, 0);
+		return -1;
+	}
 	return 0;
 }
 
@@ -883,7 +889,7 @@ open_socket(int family, uint16_t port, uint32_t mark, char *err,
 	    size_t errlen)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int one = 1;
+	int one = 1, rcvbuf = 4 << 20;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
@@ -905,6 +911,13 @@ open_socket(int family, uint16_t port, uint32_t mark, char *err,
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 			   sizeof(one));
 	}
+	/* Many peers at once (a gateway back from a reboot) must queue, not
+	 * be dropped while the loop computes a DH: a deep queue, as the
+	 * datapath's sockets have.  FORCE passes rmem_max (which a namespace
+	 * cannot raise) with CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* IKE must not be routed into our own TUN device. */
 	if (mark != 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
