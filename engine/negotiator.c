@@ -504,6 +504,19 @@ soft_peer(struct negotiator *n, const struct ike_child_info *c, bool on)
 }
 
 static int
+sa_add(struct negotiator *n, const struct dp_sa_params *p,
+       const struct live_sa *d)
+{
+	char err[256];
+
+	if (live_sa_add(n->live, p, d, err, sizeof(err)) == 0)
+		return 0;
+	log_err("IKE: %s SA not installed: %s",
+		p->dir == DP_DIR_IN ? "inbound" : "outbound", err);
+	return -1;
+}
+
+static int
 env_install(void *arg, const struct ike_child_info *c,
 	    const struct dp_sa_params *in, const struct dp_sa_params *out)
 {
@@ -522,14 +535,26 @@ env_install(void *arg, const struct ike_child_info *c,
 	}
 	describe(c, in, true, &din);
 	describe(c, out, false, &dout);
-	if (live_sa_add(n->live, in, &din, err, sizeof(err)) < 0) {
-		log_err("IKE: inbound SA not installed: %s", err);
-		return -1;
-	}
-	if (live_sa_add(n->live, out, &dout, err, sizeof(err)) < 0) {
-		log_err("IKE: outbound SA not installed: %s", err);
-		live_sa_delete(n->live, in->spi, DP_DIR_IN, err, sizeof(err));
-		return -1;
+	/* The responder adds its outbound SA first: the initiator already
+	 * sends in ESP, and a reply to a packet decrypted in between must
+	 * not find the way out missing (it would start a second pair).
+	 * The initiator adds inbound first, for the same reason reversed. */
+	if (c->initiator) {
+		if (sa_add(n, in, &din) < 0)
+			return -1;
+		if (sa_add(n, out, &dout) < 0) {
+			live_sa_delete(n->live, in->spi, DP_DIR_IN, err,
+				       sizeof(err));
+			return -1;
+		}
+	} else {
+		if (sa_add(n, out, &dout) < 0)
+			return -1;
+		if (sa_add(n, in, &din) < 0) {
+			live_sa_delete(n->live, out->spi, DP_DIR_OUT, err,
+				       sizeof(err));
+			return -1;
+		}
 	}
 	u = realloc(n->uses, (n->nuses + 1) * sizeof(*u));
 	if (u != NULL) {
