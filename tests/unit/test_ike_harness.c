@@ -129,6 +129,7 @@ static struct {
 } W;
 
 static struct peer PA, PB, PC;
+static bool qm_cbc; /* crafted Quick Modes propose AES-CBC (add_esp_sa) */
 
 static const char PSK[] = "harness shared secret";
 
@@ -650,6 +651,7 @@ setup(void **state)
 {
 	(void)state;
 	world_reset();
+	qm_cbc = false;
 	peer_setup(&PA, 0, "red", "10.77.0.1", 1);
 	peer_setup(&PB, 1, "blue", "10.77.0.2", 2);
 	return 0;
@@ -1092,6 +1094,10 @@ build_mm1(uint8_t *buf, size_t cap, size_t *len, uint8_t cookie)
 
 /* The body of a Quick Mode message 1: HASH, SA (one ESP AES-GCM-128
  * transport proposal), Ni, then the IDs given (NULL: none). */
+/* One ESP proposal, AES-GCM-128 transport (what the peers' defaults
+ * accept), or with qm_cbc set AES-CBC-128 with HMAC-SHA1 (what they do
+ * not). */
+
 static void
 add_esp_sa(struct ike_msg_builder *b)
 {
@@ -1099,10 +1105,13 @@ add_esp_sa(struct ike_msg_builder *b)
 
 	ike_msg_build_sa_begin(b, IKE_DOI_IPSEC, IKE_SIT_IDENTITY_ONLY);
 	ike_msg_build_prop_begin(b, 1, IKE_PROTO_ESP, spi, 4);
-	ike_msg_build_xform_begin(b, 1, IKE_ESP_AES_GCM_16);
+	ike_msg_build_xform_begin(b, 1,
+	                          qm_cbc ? IKE_ESP_AES_CBC : IKE_ESP_AES_GCM_16);
 	ike_msg_build_attr_tv(b, IKE_IA_LIFE_TYPE, IKE_LIFE_SECONDS);
 	ike_msg_build_attr(b, IKE_IA_LIFE_DURATION, 3600);
 	ike_msg_build_attr_tv(b, IKE_IA_ENCAP_MODE, IKE_ENCAP_TRANSPORT);
+	if (qm_cbc)
+		ike_msg_build_attr_tv(b, IKE_IA_AUTH_ALG, IKE_IAUTH_HMAC_SHA1);
 	ike_msg_build_attr_tv(b, IKE_IA_KEY_LENGTH, 128);
 	ike_msg_build_sa_end(b);
 }
@@ -2554,6 +2563,90 @@ test_qmpermm(void **state)
 	assert_int_equal(PA.st.isadb_list_size, 2);
 	assert_pairs_match(&PA, &PB, true);
 }
+
+/* A Quick Mode refused with NO-PROPOSAL-CHOSEN, then the same message
+ * id again (refused: ids are never reused, whatever became of the
+ * exchange), then a new id with the same SPI and an acceptable
+ * proposal (answered: a refusal leaves no SPI or state behind, the
+ * CVE-2023-30570 class). */
+static void
+test_qm_retry_after_refusal(void **state)
+{
+	struct body bo;
+	size_t hlen;
+	uint64_t inv;
+	unsigned sent;
+
+	(void)state;
+	established_pair();
+	hlen = keyed_sa(&PB)->keys.len;
+	qm_cbc = true;
+	build_qm1(&bo, hlen, NULL, NULL);
+	sent = sent_by(1);
+	inject_sealed(&PB, NULL, IKE_EXCH_QUICK, 0x1001, &bo, true);
+	assert_int_equal(PB.st.negotiation_failures, 1);
+	assert_int_equal(PB.st.receive_failures, 1);
+	assert_int_equal(sent_by(1), sent + 1);
+	assert_int_equal(exch_of(W.nsent - 1), IKE_EXCH_INFO);
+	assert_int_equal(PB.st.active_receive, 0);
+	/* The same id, now with an acceptable proposal: refused. */
+	qm_cbc = false;
+	build_qm1(&bo, hlen, NULL, NULL);
+	inv = PB.st.invalid_packets;
+	inject_sealed(&PB, NULL, IKE_EXCH_QUICK, 0x1001, &bo, true);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	assert_int_equal(sent_by(1), sent + 1);
+	assert_int_equal(PB.st.negotiation_failures, 1);
+	/* A new id, the same SPI: answered with message 2. */
+	inject_sealed(&PB, NULL, IKE_EXCH_QUICK, 0x1002, &bo, true);
+	assert_int_equal(sent_by(1), sent + 2);
+	assert_int_equal(exch_of(W.nsent - 1), IKE_EXCH_QUICK);
+	assert_int_equal(PB.st.active_receive, 1);
+	assert_int_equal(PB.st.negotiation_failures, 1);
+	assert_int_equal(PB.installs, 1);
+}
+
+/* IKEv2 in IKEv1's place (CVE-2015-3991): a version 2.0 header, and an
+ * IKEv2 payload type in a message 1, are dropped and counted, make no
+ * SA and are never read with IKEv2's formats. */
+static void
+test_ikev2_in_ikev1(void **state)
+{
+	uint8_t m1[512], bad[512];
+	size_t len;
+	uint64_t inv;
+
+	(void)state;
+	peer_setup(&PC, 2, "green", "10.77.0.3", 3);
+	peer_start(&PB);
+	build_mm1(m1, sizeof(m1), &len, 0x45);
+	/* Version 2.0. */
+	memcpy(bad, m1, len);
+	bad[17] = 0x20;
+	inv = PB.st.invalid_packets;
+	inject_clear(&PB, &PC.addr, bad, len);
+	assert_int_equal(PB.st.invalid_packets, inv + 1);
+	/* The SA payload typed as IKEv2's SA (33), and the VID as IKEv2's
+	 * Notify (41). */
+	for (int k = 0; k < 2; k++) {
+		memcpy(bad, m1, len);
+		if (k == 0)
+			bad[16] = 33;
+		else
+			bad[IKE_HDR_LEN] = 41; /* the SA's next payload */
+		inv = PB.st.invalid_packets;
+		inject_clear(&PB, &PC.addr, bad, len);
+		assert_int_equal(PB.st.invalid_packets, inv + 1);
+	}
+	assert_int_equal(PB.st.isadb_list_size, 0);
+	assert_int_equal(PB.st.receive_heap_size, 0);
+	assert_int_equal(PB.st.connection_list_size, 0);
+	assert_int_equal(sent_by(1), 0);
+	/* The unpatched message is taken. */
+	inject_clear(&PB, &PC.addr, m1, len);
+	assert_int_equal(PB.st.isadb_list_size, 1);
+	assert_int_equal(sent_by(1), 1);
+}
 int
 main(void)
 {
@@ -2593,6 +2686,8 @@ main(void)
 	    T(test_idle_deletion),
 	    T(test_kilobyte_rekey),
 	    T(test_qmpermm),
+	    T(test_qm_retry_after_refusal),
+	    T(test_ikev2_in_ikev1),
 #undef T
 	};
 
