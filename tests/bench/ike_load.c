@@ -5,8 +5,8 @@
  * (ipsecsh's service, strongSwan's charon, ...).
  *
  *   ike_load --peer 10.90.0.1 --base 10.91.0.0 -n 1000 --psk SECRET
- *            [--natt] [--tunnel] [--window W] [--timeout S] [--shards K]
- *            [--group 19] [--retransmit-ms MS] [-v]
+ *            [--natt] [--tunnel] [--window W] [--timeout S]
+ *            [--group 19] [--retransmit-ms MS] [--cleanup] [-v]
  *
  * Every initiator is a real negotiator (engine/ike.h): the same Main
  * Mode (PSK, AES-128-CBC, SHA2-256, the DH group), Quick Mode (ESP
@@ -18,10 +18,10 @@
  * of them (IP_PKTINFO tells which peer a datagram is for, and chooses
  * the source address of what we send).
  *
- * Peers are spread over K negotiators (struct ike), K = N by default: one
- * per peer, so that the generator's own per-SA walks stay short and it
- * is not the bottleneck.  (--shards 1 puts every peer in one struct ike,
- * as a responder sees them.)
+ * Every peer has its own negotiator (struct ike): one negotiator keys its
+ * main mode SAs by the remote address alone, so peers sharing one would
+ * share one main mode with the responder.  It also keeps the generator's
+ * own walks over its SAs short, so that it is not the bottleneck.
  *
  * Timing: t0 is taken just before the first acquire; all N are started
  * at once (or at most W in flight with --window).  The run ends when
@@ -32,6 +32,11 @@
  *   retransmits recv cpu_ms
  * cpu_ms is the generator's own CPU time (user + system): were it close
  * to elapsed_ms, the generator would be the bottleneck.
+ *
+ * The negotiators are not freed on the way out unless --cleanup is
+ * given: wiping N of them (their message buffers, untouched until then)
+ * takes longer than the responder may still need after the report, which
+ * bench_ike.sh times next; the exit gives the memory back all the same.
  *
  * Exit status: 0 if every peer got its pair, 1 if not, 2 on bad usage
  * or setup errors.
@@ -63,8 +68,12 @@
 #define BATCH 64 /* datagrams per recvmmsg */
 #define DGRAM_MAX 4096
 
+/* One initiator: its own negotiator, environment and counters. */
 struct peer {
-	struct ike *ike;      /* its shard's negotiator */
+	struct load *load;
+	struct ike *ike;
+	struct ike_env env;
+	struct live_ike_stats stats;
 	uint32_t addr;        /* network order */
 	uint64_t started_us;  /* acquire; 0: not yet */
 	uint64_t done_us;     /* pair installed; 0: not yet */
@@ -73,18 +82,12 @@ struct peer {
 	bool failed;          /* acquire refused */
 };
 
-struct shard {
-	struct ike *ike;
-	struct ike_env env;
-	struct live_ike_stats stats;
-	struct load *load;
-};
-
 struct load {
 	/* Settings. */
 	uint32_t peer_addr;   /* the responder, network order */
 	uint32_t base;        /* host order */
-	size_t n, nshards, window;
+	size_t n, window;
+	bool cleanup;
 	const char *psk;
 	uint16_t group;
 	bool natt, tunnel, verbose;
@@ -94,7 +97,6 @@ struct load {
 	/* State. */
 	int fd500, fd4500, ep;
 	struct peer *peers;
-	struct shard *shards;
 	size_t next_start, ok, nfailed, inflight;
 	uint64_t t0_us, last_us;
 	uint64_t sent, retransmits, recvd, send_errors;
@@ -145,15 +147,6 @@ addr_set(struct dp_addr *d, uint32_t a)
 	memcpy(d->bytes, &a, 4);
 }
 
-static uint32_t
-addr_get(const struct dp_addr *d)
-{
-	uint32_t a;
-
-	memcpy(&a, d->bytes, 4);
-	return a;
-}
-
 /* FNV-1a: tells a retransmission (the same bytes again) from news. */
 static uint64_t
 hash_bytes(const uint8_t *p, size_t len)
@@ -186,8 +179,8 @@ static int
 env_send(void *arg, const uint8_t *msg, size_t len,
 	 const struct ike_endpoint *from, const struct ike_endpoint *to)
 {
-	struct shard *s = arg;
-	struct load *l = s->load;
+	struct peer *p = arg;
+	struct load *l = p->load;
 	bool natt = from->port == IKE_NATT_PORT || to->port == IKE_NATT_PORT;
 	static const uint8_t marker[4];
 	struct sockaddr_in sin;
@@ -199,7 +192,6 @@ env_send(void *arg, const uint8_t *msg, size_t len,
 	} cb;
 	struct msghdr mh;
 	struct cmsghdr *cm;
-	size_t i = peer_index(l, addr_get(&from->addr));
 	uint64_t h = hash_bytes(msg, len);
 	ssize_t want = (ssize_t)len + (natt ? 4 : 0);
 
@@ -230,13 +222,10 @@ env_send(void *arg, const uint8_t *msg, size_t len,
 	cm->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	l->sent++;
-	if (i != SIZE_MAX) {
-		struct peer *p = &l->peers[i];
-		if (p->last_tx == h && p->last_tx_len == len)
-			l->retransmits++;
-		p->last_tx = h;
-		p->last_tx_len = (uint32_t)len;
-	}
+	if (p->last_tx == h && p->last_tx_len == len)
+		l->retransmits++;
+	p->last_tx = h;
+	p->last_tx_len = (uint32_t)len;
 	if (sendmsg(natt ? l->fd4500 : l->fd500, &mh, 0) != want) {
 		l->send_errors++;
 		return -1;
@@ -248,8 +237,8 @@ static int
 env_mm_policy(void *arg, const struct ike_endpoint *local,
 	      const struct ike_endpoint *peer, struct ike_mm_conf *out)
 {
-	struct shard *s = arg;
-	struct load *l = s->load;
+	struct peer *p = arg;
+	struct load *l = p->load;
 	size_t len = strlen(l->psk);
 
 	(void)local;
@@ -273,8 +262,8 @@ static int
 env_qm_policy(void *arg, const struct ike_qm_query *q,
 	      struct ike_qm_conf *out)
 {
-	struct shard *s = arg;
-	struct load *l = s->load;
+	struct peer *p = arg;
+	struct load *l = p->load;
 
 	memset(out, 0, sizeof(*out));
 	if (!q->initiator)
@@ -298,16 +287,16 @@ static int
 env_install(void *arg, const struct ike_child_info *c,
 	    const struct dp_sa_params *in, const struct dp_sa_params *out)
 {
-	struct shard *s = arg;
-	struct load *l = s->load;
-	size_t i = peer_index(l, addr_get(&c->local.addr));
+	struct peer *p = arg;
+	struct load *l = p->load;
 
+	(void)c;
 	(void)in;
 	(void)out;
-	if (i == SIZE_MAX || l->peers[i].done_us != 0)
+	if (p->done_us != 0)
 		return 0;
-	l->peers[i].done_us = now_us();
-	l->last_us = l->peers[i].done_us;
+	p->done_us = now_us();
+	l->last_us = p->done_us;
 	l->ok++;
 	l->inflight--;
 	return 0;
@@ -323,10 +312,10 @@ env_uninstall(void *arg, const struct ike_child_info *c)
 static void
 env_log(void *arg, int prio, const char *fmt, ...)
 {
-	struct shard *s = arg;
+	struct peer *p = arg;
 	va_list ap;
 
-	if (!s->load->verbose && prio > LOG_WARNING)
+	if (!p->load->verbose && prio > LOG_WARNING)
 		return;
 	va_start(ap, fmt);
 	fprintf(stderr, "ike_load: ");
@@ -497,11 +486,11 @@ report(struct load *l)
 	struct live_ike_stats sum;
 
 	memset(&sum, 0, sizeof(sum));
-	for (size_t s = 0; s < l->nshards; s++)
+	for (size_t i = 0; i < l->n; i++)
 		for (size_t k = 0; k < live_ike_stat_count; k++) {
 			size_t off = live_ike_stat_descs[k].offset;
 			uint64_t v, w;
-			memcpy(&v, (const char *)&l->shards[s].stats + off, 8);
+			memcpy(&v, (const char *)&l->peers[i].stats + off, 8);
 			memcpy(&w, (char *)&sum + off, 8);
 			w += v;
 			memcpy((char *)&sum + off, &w, 8);
@@ -574,8 +563,8 @@ run(struct load *l)
 			/* Retransmissions and expiries: every negotiator
 			 * whose time has come, then the next deadline. */
 			timer_at = UINT64_MAX;
-			for (size_t s = 0; s < l->nshards; s++) {
-				struct ike *ike = l->shards[s].ike;
+			for (size_t i = 0; i < l->n; i++) {
+				struct ike *ike = l->peers[i].ike;
 				if (ike_next_timer_ms(ike) <= now)
 					ike_timer(ike);
 				t = ike_next_timer_ms(ike);
@@ -596,9 +585,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: ike_load --peer ADDR --base ADDR -n N --psk KEY "
 		"[--natt] [--tunnel]\n"
-		"                [--window W] [--timeout S] [--shards K] "
-		"[--group G]\n"
-		"                [--retransmit-ms MS] [-v]\n");
+		"                [--window W] [--timeout S] [--group G]\n"
+		"                [--retransmit-ms MS] [--cleanup] [-v]\n");
 }
 
 int
@@ -612,7 +600,7 @@ main(int argc, char **argv)
 		{"tunnel", no_argument, NULL, 't'},
 		{"window", required_argument, NULL, 'w'},
 		{"timeout", required_argument, NULL, 'T'},
-		{"shards", required_argument, NULL, 's'},
+		{"cleanup", no_argument, NULL, 'c'},
 		{"group", required_argument, NULL, 'g'},
 		{"retransmit-ms", required_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -664,8 +652,8 @@ main(int argc, char **argv)
 		case 'T':
 			l.timeout_s = (unsigned)strtoul(optarg, NULL, 10);
 			break;
-		case 's':
-			l.nshards = strtoul(optarg, NULL, 10);
+		case 'c':
+			l.cleanup = true;
 			break;
 		case 'g':
 			l.group = (uint16_t)strtoul(optarg, NULL, 10);
@@ -686,43 +674,37 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (l.nshards == 0 || l.nshards > l.n)
-		l.nshards = l.n;
 	/* Two sockets and an epoll: no fd pressure; but keep room. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024) {
 		rl.rlim_cur = rl.rlim_max < 1024 ? rl.rlim_max : 1024;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	l.peers = calloc(l.n, sizeof(*l.peers));
-	l.shards = calloc(l.nshards, sizeof(*l.shards));
-	if (l.peers == NULL || l.shards == NULL) {
+	if (l.peers == NULL) {
 		fprintf(stderr, "ike_load: out of memory\n");
 		goto out;
 	}
 	ike_conf_init(&conf);
 	conf.retransmit_ms = l.retransmit_ms;
-	for (size_t s = 0; s < l.nshards; s++) {
-		struct shard *sh = &l.shards[s];
-		sh->load = &l;
-		sh->env = (struct ike_env){.now_ms = env_now,
-					   .random = env_random,
-					   .send = env_send,
-					   .mm_policy = env_mm_policy,
-					   .qm_policy = env_qm_policy,
-					   .install = env_install,
-					   .uninstall = env_uninstall,
-					   .stats = &sh->stats,
-					   .log = env_log,
-					   .arg = sh};
-		sh->ike = ike_new(&sh->env, &conf);
-		if (sh->ike == NULL) {
+	for (size_t i = 0; i < l.n; i++) {
+		struct peer *p = &l.peers[i];
+		p->load = &l;
+		p->addr = peer_addr(&l, i);
+		p->env = (struct ike_env){.now_ms = env_now,
+					  .random = env_random,
+					  .send = env_send,
+					  .mm_policy = env_mm_policy,
+					  .qm_policy = env_qm_policy,
+					  .install = env_install,
+					  .uninstall = env_uninstall,
+					  .stats = &p->stats,
+					  .log = env_log,
+					  .arg = p};
+		p->ike = ike_new(&p->env, &conf);
+		if (p->ike == NULL) {
 			fprintf(stderr, "ike_load: out of memory\n");
 			goto out;
 		}
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		l.peers[i].addr = peer_addr(&l, i);
-		l.peers[i].ike = l.shards[i % l.nshards].ike;
 	}
 	l.fd500 = open_udp(IKE_PORT);
 	l.fd4500 = open_udp(IKE_NATT_PORT);
@@ -740,11 +722,12 @@ main(int argc, char **argv)
 	}
 	report(&l);
 	rc = l.ok == l.n ? 0 : 1;
+	if (!l.cleanup)
+		return rc;
 out:
-	if (l.shards != NULL)
-		for (size_t s = 0; s < l.nshards; s++)
-			ike_free(l.shards[s].ike);
-	free(l.shards);
+	if (l.peers != NULL)
+		for (size_t i = 0; i < l.n; i++)
+			ike_free(l.peers[i].ike);
 	free(l.peers);
 	if (l.fd500 >= 0)
 		close(l.fd500);
