@@ -1427,8 +1427,9 @@ put_life(uint8_t *p, uint16_t type, uint32_t value)
 	p[n++] = (uint8_t)(type >> 8);
 	p[n++] = (uint8_t)type;
 	if (value <= 0xffff) {
-		p[n++] = (uint8_t)((IKE_ATTR_AF_TV | IKE_IA_LIFE_DURATION) >> 8);
-		p[n++] = (uint8_t)(IKE_ATTR_AF_TV | IKE_IA_LIFE_DURATION);
+		uint16_t t = IKE_ATTR_AF_TV | IKE_IA_LIFE_DURATION;
+		p[n++] = (uint8_t)(t >> 8);
+		p[n++] = (uint8_t)t;
 		p[n++] = (uint8_t)(value >> 8);
 		p[n++] = (uint8_t)value;
 		return n;
@@ -1521,8 +1522,9 @@ take_responder_lifetime(struct ike_qm *qm, const struct ike_msg *m)
 			    a.value == 0)
 				continue;
 			if (type == IKE_LIFE_SECONDS) {
-				cur = qm->chosen.seconds != 0 ? qm->chosen.seconds
-				                              : QM_LIFE_DEFAULT_S;
+				cur = qm->chosen.seconds;
+				if (cur == 0)
+					cur = QM_LIFE_DEFAULT_S;
 				if (a.value < cur)
 					qm->chosen.seconds = a.value;
 			} else if (type == IKE_LIFE_KILOBYTES) {

@@ -69,7 +69,7 @@
 #include "ike_int.h"
 #include "ike_msg.h"
 
-/* ---- the world -------------------------------------------------------- */
+/* ---- the world ----------------------------------------------------------- */
 
 #define QUEUE_MAX 64
 #define TRACK_MAX 512
@@ -456,7 +456,7 @@ peer_init(struct fpeer *p, const char *name, const char *addr, uint64_t seed,
 	check(p->ike != NULL, "ike_new");
 }
 
-/* ---- running ------------------------------------------------------------ */
+/* ---- running ------------------------------------------------------------- */
 
 static struct fpeer *
 peer_of(const struct dp_addr *a)
@@ -553,7 +553,7 @@ world_end(void)
 
 #ifndef IKE_SM_CORPUS_MAIN
 
-/* ---- checks ------------------------------------------------------------------ */
+/* ---- checks -------------------------------------------------------------- */
 
 /* The gauges equal what they count. */
 static void
@@ -625,7 +625,7 @@ run_timers(void)
 	}
 }
 
-/* ---- crafted messages ------------------------------------------------------ */
+/* ---- crafted messages ---------------------------------------------------- */
 
 struct cursor {
 	const uint8_t *p;
@@ -747,7 +747,8 @@ sealed(struct fpeer *dst, struct cursor *c)
 		if (ike_msg_parse_body((uint8_t)np, plain, len, &scratch, NULL,
 		                       0) == 0 &&
 		    scratch.npl > 0) {
-			const uint8_t *end = scratch.chain.p + scratch.chain.len;
+			const uint8_t *end =
+			    scratch.chain.p + scratch.chain.len;
 			restlen = end > rest ? (size_t)(end - rest) : 0;
 		}
 		qm = qm_by_msgid(sa, msgid);
@@ -855,8 +856,8 @@ run(const uint8_t *data, size_t size)
 				    (flags & 2) != 0
 				        ? acq_of(&W.b, &W.a, (flags & 1) != 0)
 				        : acq_of(&W.a, &W.b, (flags & 1) != 0);
-				ike_acquire((flags & 2) != 0 ? W.b.ike : W.a.ike,
-				            &a);
+				ike_acquire(
+				    (flags & 2) != 0 ? W.b.ike : W.a.ike, &a);
 			}
 			break;
 		default:
@@ -879,7 +880,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else
 
-/* ---- the seed corpus --------------------------------------------------------- */
+/* ---- the seed corpus ----------------------------------------------------- */
 
 static uint8_t seed[IKE_MSG_MAX];
 static size_t seedlen;
