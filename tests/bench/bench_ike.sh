@@ -263,7 +263,7 @@ kv() { # KEY LINE: the value of KEY=value in a line of ike_load
 	echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k {print $2}'
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+median() { [ $# = 0 ] && { echo -; return; }; printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 HZ=$(getconf CLK_TCK)
 MAXN=$(printf '%s\n' $NS_LIST | sort -g | tail -1)
@@ -366,6 +366,8 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "-") printf "%.2fx", a / b; else print "-" }'; }
 med() { median ${1:-}; }
+# "both (initiators)", or "-" for a responder that did not run.
+both_init() { [ "$1" = - ] && echo - || echo "$1 ($(med "$2"))"; }
 echo
 echo "Medians of $RUNS runs.  setups/s = N / time until both sides hold all N"
 echo "pairs (in brackets: until the initiators do, as the lab baseline counts)."
@@ -380,8 +382,8 @@ for w in $WINDOWS; do
 		o=ipsecsh,$w,$n c=charon,$w,$n
 		ro=$(med "${RATE[$o]:-}") rc=$(med "${RATE[$c]:-}")
 		printf '%6s | %20s %20s %7s | %9s %9s | %9s %9s\n' "$n" \
-			"$ro ($(med "${IRATE[$o]:-}"))" \
-			"$rc ($(med "${IRATE[$c]:-}"))" "$(ratio "$ro" "$rc")" \
+			"$(both_init "$ro" "${IRATE[$o]:-}")" \
+			"$(both_init "$rc" "${IRATE[$c]:-}")" "$(ratio "$ro" "$rc")" \
 			"$(med "${MEM[$o]:-}")" "$(med "${MEM[$c]:-}")" \
 			"$(med "${CPU[$o]:-}")" "$(med "${CPU[$c]:-}")"
 	done
