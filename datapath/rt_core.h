@@ -137,6 +137,9 @@ struct dp_runtime {
 	pthread_mutex_t ctl;
 	struct dp_sa **sas; /* SAs we were told about, one ref each */
 	size_t nsas, capsas;
+	unsigned defer;   /* dp_runtime_sa_defer depth */
+	bool sas_dirty;   /* changed while deferred: publish at the end */
+	bool flush_owed;  /* an outbound SA came while deferred */
 	pthread_mutex_t retire_lock;
 	struct rt_retired *retired;
 };

@@ -421,6 +421,12 @@ dp_runtime_sa_added(struct dp_runtime *rt, struct dp_sa *sa)
 	}
 	dp_sa_get(sa);
 	rt->sas[rt->nsas++] = sa;
+	if (rt->defer > 0) {
+		/* Published (and waiting packets released) at the end. */
+		rt->sas_dirty = true;
+		rt->flush_owed |= sa->dir == DP_DIR_OUT;
+		goto out;
+	}
 	r = publish_sas(rt);
 	if (r != DP_OK) {
 		rt->nsas--;
@@ -439,6 +445,26 @@ out:
 }
 
 void
+dp_runtime_sa_defer(struct dp_runtime *rt, bool on)
+{
+	pthread_mutex_lock(&rt->ctl);
+	if (on) {
+		rt->defer++;
+	} else if (rt->defer > 0 && --rt->defer == 0 && rt->sas_dirty) {
+		rt->sas_dirty = false;
+		if (publish_sas(rt) != DP_OK)
+			retire(rt, NULL, atomic_exchange(&rt->tab, NULL));
+		if (rt->flush_owed) {
+			atomic_store(&rt->flush, true);
+			rt_wake(&rt->w[0]);
+		}
+		rt->flush_owed = false;
+	}
+	pthread_mutex_unlock(&rt->ctl);
+	rt_reclaim(rt);
+}
+
+void
 dp_runtime_sa_removed(struct dp_runtime *rt, struct dp_sa *sa)
 {
 	size_t i;
@@ -453,7 +479,10 @@ dp_runtime_sa_removed(struct dp_runtime *rt, struct dp_sa *sa)
 	memmove(&rt->sas[i], &rt->sas[i + 1],
 	        (rt->nsas - i - 1) * sizeof(*rt->sas));
 	rt->nsas--;
-	if (publish_sas(rt) != DP_OK) {
+	if (rt->defer > 0) {
+		/* The table in force keeps its own reference until then. */
+		rt->sas_dirty = true;
+	} else if (publish_sas(rt) != DP_OK) {
 		/* Out of memory: no SA at all is safe, a stale table is
 		 * not (it would keep using the removed SA). */
 		retire(rt, NULL, atomic_exchange(&rt->tab, NULL));

@@ -307,6 +307,16 @@ enum dp_result dp_runtime_sa_added(struct dp_runtime *rt, struct dp_sa *sa);
 void dp_runtime_sa_removed(struct dp_runtime *rt, struct dp_sa *sa);
 
 /*
+ * Batches SA changes: between dp_runtime_sa_defer(rt, true) and the
+ * matching (rt, false), dp_runtime_sa_added/removed only update the
+ * runtime's list; the end publishes one table for all of them (each
+ * publication rebuilds the whole table, so a burst of N setups would
+ * otherwise cost O(N^2)).  Until then the workers use the table before
+ * the batch.  Nests.
+ */
+void dp_runtime_sa_defer(struct dp_runtime *rt, bool on);
+
+/*
  * The negotiation for peer failed: drops what was queued for it (counted
  * as queue drops) so that the next packet raises a new acquire.
  */

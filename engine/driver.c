@@ -20,7 +20,9 @@
 #define ACQ_RING 256
 
 /* IKE messages from the NAT-T port waiting for the loop. */
-#define IKE_RING 64
+/* Deep enough for a gateway's peers all coming back at once (each
+ * entry is a pointer; messages are allocated as they come). */
+#define IKE_RING 4096
 #define IKE_MSG_MAX 65535
 
 struct ike_rx {
@@ -386,6 +388,12 @@ hook_driver_stats(void *arg, const char **labels, uint64_t *values,
 		labels[n] = DRIVER_NFT_FAILURES;
 		values[n++] = d->nft_failures;
 	}
+	if (n < max) {
+		pthread_mutex_lock(&d->lock);
+		labels[n] = "Acquires And NAT-T IKE Messages Dropped";
+		values[n++] = d->ring_drops;
+		pthread_mutex_unlock(&d->lock);
+	}
 	return n;
 }
 
@@ -447,6 +455,8 @@ drain_acquires(struct loop *l, void *arg)
 	struct live_ike_stats *ike = live_ike(d->live);
 
 	(void)l;
+	/* One SA table for all that this drain negotiates. */
+	dp_runtime_sa_defer(d->rt, true);
 	pthread_mutex_lock(&d->lock);
 	while (d->count > 0) {
 		struct dp_acquire a = d->ring[d->head];
@@ -480,6 +490,13 @@ drain_acquires(struct loop *l, void *arg)
 		pthread_mutex_lock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
+	dp_runtime_sa_defer(d->rt, false);
+}
+
+void
+driver_defer_sas(struct driver *d, bool on)
+{
+	dp_runtime_sa_defer(d->rt, on);
 }
 
 void

@@ -74,6 +74,9 @@ struct driver_ike {
 };
 void driver_set_ike(struct driver *d, const struct driver_ike *h);
 /* The runtime (for sending on the NAT-T port, its fwmark). */
+/* Batches the SA changes of a burst into one table for the workers
+ * (dp_runtime_sa_defer); every on needs its off. */
+void driver_defer_sas(struct driver *d, bool on);
 struct dp_runtime *driver_runtime(struct driver *d);
 
 /* The runtime's own counters (queued packets, acquires, ...). */

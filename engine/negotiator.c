@@ -746,6 +746,15 @@ rearm(struct negotiator *n)
 		loop_timer_arm(n->timer, next > now ? next - now : 0);
 }
 
+/* The SAs one event installs or removes reach the workers as one table
+ * (a burst of setups would otherwise rebuild it once per SA). */
+static void
+batch(struct negotiator *n, bool on)
+{
+	if (n->driver != NULL)
+		driver_defer_sas(n->driver, on);
+}
+
 static void
 on_timer(struct loop *l, struct loop_timer *t, void *arg)
 {
@@ -753,7 +762,9 @@ on_timer(struct loop *l, struct loop_timer *t, void *arg)
 
 	(void)l;
 	(void)t;
+	batch(n, true);
 	ike_timer(n->ike);
+	batch(n, false);
 	rearm(n);
 }
 
@@ -786,6 +797,7 @@ on_readable(struct loop *l, int fd, uint32_t events, void *arg)
 
 	(void)l;
 	(void)events;
+	batch(n, true);
 	for (int k = 0; k < 64; k++) {
 		struct sockaddr_storage ss;
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
@@ -820,6 +832,7 @@ on_readable(struct loop *l, int fd, uint32_t events, void *arg)
 		}
 		ike_input(n->ike, buf, (size_t)r, &from, &to);
 	}
+	batch(n, false);
 	rearm(n);
 }
 
@@ -833,7 +846,9 @@ on_natt_input(void *arg, const uint8_t *msg, size_t len,
 	struct ike_endpoint from = {.addr = *src, .port = sport};
 	struct ike_endpoint to = {.addr = *dst, .port = dport};
 
+	batch(n, true);
 	ike_input(n->ike, msg, len, &from, &to);
+	batch(n, false);
 	rearm(n);
 }
 
