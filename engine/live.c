@@ -24,7 +24,7 @@ struct live {
 	size_t nfilters;
 	struct dp_sadb *sadb;
 	struct live_sa *sas;
-	size_t nsas;
+	size_t nsas, capsas;
 	struct live_ike_stats ike;
 	struct live_hooks hooks;
 	unsigned nslots;
@@ -192,13 +192,18 @@ live_sa_add(struct live *l, const struct dp_sa_params *p,
 			 dp_result_str(r));
 		return -1;
 	}
-	grown = realloc(l->sas, (l->nsas + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		dp_sa_put(sa);
-		snprintf(err, errlen, "out of memory.");
-		return -1;
+	if (l->nsas == l->capsas) {
+		/* Doubling: a burst of negotiated pairs adds thousands. */
+		size_t cap = l->capsas ? 2 * l->capsas : 16;
+		grown = realloc(l->sas, cap * sizeof(*grown));
+		if (grown == NULL) {
+			dp_sa_put(sa);
+			snprintf(err, errlen, "out of memory.");
+			return -1;
+		}
+		l->sas = grown;
+		l->capsas = cap;
 	}
-	l->sas = grown;
 	r = dp_sadb_insert(l->sadb, sa);
 	if (r != DP_OK) {
 		dp_sa_put(sa);

@@ -24,9 +24,12 @@
 #include "loop.h"
 #include "runtime.h"
 
-/* What `usage` needs to see whether a pair is still used. */
+/* What `usage` needs to see whether a pair is still used: its two
+ * datapath SAs (a reference each, so an administrator's `delete sa`
+ * cannot pull them from under us). */
 struct child_use {
 	uint64_t id;
+	struct dp_sa *sa_in, *sa_out;
 	uint64_t bytes;
 	uint64_t last_ms;
 };
@@ -43,7 +46,7 @@ struct negotiator {
 	uint32_t fwmark;
 	struct neg_cert *cert;
 	struct child_use *uses;
-	size_t nuses;
+	size_t nuses, capuses;
 };
 
 /* ---- addresses -------------------------------------------------------- */
@@ -503,6 +506,39 @@ soft_peer(struct negotiator *n, const struct ike_child_info *c, bool on)
 	return 0;
 }
 
+/* The datapath SA live holds for (spi, dir), with a reference. */
+static struct dp_sa *
+sa_ref(struct negotiator *n, uint32_t spi, enum dp_dir dir)
+{
+	const struct live_sa *s;
+
+	for (size_t i = 0; (s = live_sa_at(n->live, i)) != NULL; i++)
+		if (s->spi == spi && s->dir == dir) {
+			dp_sa_get(s->sa);
+			return s->sa;
+		}
+	return NULL;
+}
+
+static uint64_t
+sa_bytes(const struct dp_sa *sa)
+{
+	struct dp_sa_info info;
+
+	if (sa == NULL)
+		return 0;
+	dp_sa_info(sa, &info);
+	return info.bytes;
+}
+
+static void
+use_drop(struct negotiator *n, size_t i)
+{
+	dp_sa_put(n->uses[i].sa_in);
+	dp_sa_put(n->uses[i].sa_out);
+	n->uses[i] = n->uses[--n->nuses];
+}
+
 static int
 sa_add(struct negotiator *n, const struct dp_sa_params *p,
        const struct live_sa *d)
@@ -556,11 +592,17 @@ env_install(void *arg, const struct ike_child_info *c,
 			return -1;
 		}
 	}
-	u = realloc(n->uses, (n->nuses + 1) * sizeof(*u));
-	if (u != NULL) {
+	if (n->nuses == n->capuses) {
+		size_t cap = n->capuses ? 2 * n->capuses : 16;
+		u = realloc(n->uses, cap * sizeof(*u));
+		if (u == NULL)
+			return 0; /* installed; only its usage goes unseen */
 		n->uses = u;
-		n->uses[n->nuses++] = (struct child_use){c->id, 0, 0};
+		n->capuses = cap;
 	}
+	n->uses[n->nuses++] = (struct child_use){
+		c->id, sa_ref(n, in->spi, DP_DIR_IN),
+		sa_ref(n, out->spi, DP_DIR_OUT), 0, 0};
 	return 0;
 }
 
@@ -578,23 +620,9 @@ env_uninstall(void *arg, const struct ike_child_info *c)
 	live_sa_delete(n->live, c->spi_out, DP_DIR_OUT, err, sizeof(err));
 	for (size_t i = 0; i < n->nuses; i++)
 		if (n->uses[i].id == c->id) {
-			n->uses[i] = n->uses[--n->nuses];
+			use_drop(n, i);
 			break;
 		}
-}
-
-static uint64_t
-sa_bytes(struct negotiator *n, uint32_t spi, enum dp_dir dir)
-{
-	const struct live_sa *s;
-
-	for (size_t i = 0; (s = live_sa_at(n->live, i)) != NULL; i++)
-		if (s->spi == spi && s->dir == dir) {
-			struct dp_sa_info info;
-			dp_sa_info(s->sa, &info);
-			return info.bytes;
-		}
-	return 0;
 }
 
 static int
@@ -602,11 +630,11 @@ env_usage(void *arg, const struct ike_child_info *c, uint64_t *bytes,
 	  uint64_t *last_use_ms)
 {
 	struct negotiator *n = arg;
-	uint64_t b = sa_bytes(n, c->spi_in, DP_DIR_IN) +
-		     sa_bytes(n, c->spi_out, DP_DIR_OUT);
 
 	for (size_t i = 0; i < n->nuses; i++)
 		if (n->uses[i].id == c->id) {
+			uint64_t b = sa_bytes(n->uses[i].sa_in) +
+				     sa_bytes(n->uses[i].sa_out);
 			/* Used since the last look: now is its last use. */
 			if (b != n->uses[i].bytes) {
 				n->uses[i].bytes = b;
@@ -1069,6 +1097,8 @@ negotiator_stop(struct negotiator *n)
 		close(n->fd6);
 	}
 	neg_cert_free(n->cert);
+	while (n->nuses > 0)
+		use_drop(n, n->nuses - 1);
 	free(n->uses);
 	free(n);
 }
