@@ -14,6 +14,7 @@
 # as root.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
 ipsecsh=${1:-$here/../../build/ipsecsh}
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (namespaces, TUN)" >&2; exit 1; }
 [ -x "$ipsecsh" ] || { echo "run.sh: $ipsecsh: not built" >&2; exit 1; }
@@ -22,9 +23,8 @@ work=$(mktemp -d)
 chmod 755 "$work"
 red=red$$
 blue=blue$$
-capture=
 cleanup() {
-	[ -n "$capture" ] && kill $capture 2> /dev/null
+	[ -n "$wire_pid" ] && kill $wire_pid 2> /dev/null
 	for ns in $red $blue; do
 		on $ns service stop > /dev/null 2>&1
 		ip netns del $ns 2> /dev/null
@@ -60,12 +60,7 @@ done
 on $red ipsec static show rule all policy=RedBlue format=table ||
 	fail "show rule"
 
-if command -v tshark > /dev/null; then
-	ip netns exec $blue tshark -q -i vb$$ -w "$work/wire.pcapng" \
-		> /dev/null 2>&1 &
-	capture=$!
-	sleep 1.5
-fi
+wire_start $blue vb$$ "$work"
 
 echo "== Red pings Blue: the first packet starts the negotiation"
 ip netns exec $red ping -c 4 -i 0.3 -W 5 10.77.0.2 || fail "ping Red -> Blue"
@@ -74,28 +69,7 @@ ip netns exec $blue ping -c 2 -i 0.3 -W 2 10.77.0.1 || fail "ping Blue -> Red"
 
 if command -v python3 > /dev/null; then
 	echo "== TCP, Blue -> Red: 1 MB, compared by SHA-256"
-	head -c 1000000 /dev/urandom > "$work/data"
-	want=$(sha256sum < "$work/data" | cut -d' ' -f1)
-	ip netns exec $red python3 -c '
-import hashlib, socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.77.0.1", 8000)); s.listen(1); s.settimeout(10)
-c, _ = s.accept(); h = hashlib.sha256()
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b)
-print(h.hexdigest())' > "$work/got" &
-	sink=$!
-	sleep 0.5
-	ip netns exec $blue python3 -c '
-import socket, sys
-s = socket.create_connection(("10.77.0.1", 8000), timeout=10)
-s.sendall(sys.stdin.buffer.read()); s.close()' < "$work/data" ||
-		fail "TCP send"
-	wait $sink || fail "TCP receive"
-	[ "$(cat "$work/got")" = "$want" ] || fail "TCP data differ"
-	echo "   1000000 bytes arrived intact"
+	tcp_transfer $blue $red 10.77.0.1 "$work" || fail "TCP transfer"
 fi
 
 echo "== on Red: ipsecsh ipsec dynamic show mmsas"
@@ -112,15 +86,5 @@ grep -q "IKE Quick Mode *: [1-9]" "$work/stats" || fail "no quick mode counted"
 grep -q "Confidential Bytes Sent *: [1-9]" "$work/stats" ||
 	fail "no confidential bytes counted"
 
-if [ -n "$capture" ]; then
-	sleep 0.5
-	kill -INT $capture
-	wait $capture
-	capture=
-	count() { tshark -r "$work/wire.pcapng" -Y "$1" 2> /dev/null | wc -l; }
-	esp=$(count esp) isakmp=$(count isakmp) clear=$(count 'icmp || tcp')
-	echo "== on the wire (tshark): $isakmp ISAKMP, $esp ESP, $clear in clear text"
-	[ "$clear" = 0 ] || fail "clear text between Red and Blue"
-	[ "$esp" -gt 0 ] && [ "$isakmp" -ge 9 ] || fail "expected ISAKMP and ESP"
-fi
+wire_check "$work" || fail "expected only ISAKMP and ESP on the wire"
 echo "== the demonstration worked"

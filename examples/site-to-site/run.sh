@@ -16,6 +16,7 @@
 # status 0 only if the demonstration worked.  Run as root.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
 ipsecsh=${1:-$here/../../build/ipsecsh}
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (namespaces, TUN)" >&2; exit 1; }
 ipsecsh=$(cd "$(dirname "$ipsecsh")" && pwd)/$(basename "$ipsecsh")
@@ -23,9 +24,8 @@ work=$(mktemp -d)
 chmod 755 "$work"
 t=$$
 ha=ha$t ga=ga$t gb=gb$t hb=hb$t
-capture=
 cleanup() {
-	[ -n "$capture" ] && kill $capture 2> /dev/null
+	[ -n "$wire_pid" ] && kill $wire_pid 2> /dev/null
 	for g in $ga $gb; do on $g service stop > /dev/null 2>&1; done
 	for ns in $ha $ga $gb $hb; do ip netns del $ns 2> /dev/null; done
 	rm -rf "$work"
@@ -65,12 +65,7 @@ on $ga -f "$here/gateway-a.netsh" || fail "gateway-a.netsh"
 on $gb -f "$here/gateway-b.netsh" || fail "gateway-b.netsh"
 for g in $ga $gb; do on $g service start > /dev/null || fail "service start"; done
 
-if command -v tshark > /dev/null; then
-	ip netns exec $gb tshark -q -i wn${t}b -w "$work/wire.pcapng" \
-		> /dev/null 2>&1 &
-	capture=$!
-	sleep 1.5
-fi
+wire_start $gb wn${t}b "$work"
 
 echo "== host-a pings host-b: gateway A negotiates the tunnel"
 ip netns exec $ha ping -c 4 -i 0.3 -W 5 10.2.0.10 || fail "ping A -> B"
@@ -79,28 +74,7 @@ ip netns exec $hb ping -c 2 -i 0.3 -W 3 10.1.0.10 || fail "ping B -> A"
 
 if command -v python3 > /dev/null; then
 	echo "== TCP host-a -> host-b: 1 MB, compared by SHA-256"
-	head -c 1000000 /dev/urandom > "$work/data"
-	want=$(sha256sum < "$work/data" | cut -d' ' -f1)
-	ip netns exec $hb python3 -c '
-import hashlib, socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.2.0.10", 8000)); s.listen(1); s.settimeout(10)
-c, _ = s.accept(); h = hashlib.sha256()
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b)
-print(h.hexdigest())' > "$work/got" &
-	sink=$!
-	sleep 0.5
-	ip netns exec $ha python3 -c '
-import socket, sys
-s = socket.create_connection(("10.2.0.10", 8000), timeout=10)
-s.sendall(sys.stdin.buffer.read()); s.close()' < "$work/data" ||
-		fail "TCP send"
-	wait $sink || fail "TCP receive"
-	[ "$(cat "$work/got")" = "$want" ] || fail "TCP data differ"
-	echo "   1000000 bytes arrived intact"
+	tcp_transfer $ha $hb 10.2.0.10 "$work" || fail "TCP transfer"
 fi
 
 echo "== gateway A: ipsecsh ipsec dynamic show mmsas"
@@ -113,15 +87,5 @@ grep -q "State         : established" "$work/mmsas" || fail "no main mode SA"
 [ "$(grep -c TUNNEL "$work/qmsas")" = 2 ] || fail "not one tunnel pair"
 grep -q "Bytes Sent In Tunnels *: [1-9]" "$work/stats" || fail "no tunnel bytes"
 
-if [ -n "$capture" ]; then
-	sleep 0.5
-	kill -INT $capture
-	wait $capture
-	capture=
-	count() { tshark -r "$work/wire.pcapng" -Y "$1" 2> /dev/null | wc -l; }
-	esp=$(count esp) isakmp=$(count isakmp) clear=$(count 'icmp || tcp')
-	echo "== on the link (tshark): $isakmp ISAKMP, $esp ESP, $clear in clear text"
-	[ "$clear" = 0 ] || fail "clear text between the gateways"
-	[ "$esp" -gt 0 ] && [ "$isakmp" -ge 9 ] || fail "expected ISAKMP and ESP"
-fi
+wire_check "$work" || fail "expected only ISAKMP and ESP on the wire"
 echo "== the demonstration worked"
