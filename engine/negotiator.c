@@ -666,6 +666,26 @@ env_random(void *arg, void *buf, size_t len)
 		abort();
 }
 
+/* addr:port as a socket address; its length. */
+static socklen_t
+sockaddr_of(const struct dp_addr *addr, uint16_t port,
+	    struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (addr->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, addr->bytes, 4);
+		return sizeof(*s4);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	memcpy(&s6->sin6_addr, addr->bytes, 16);
+	return sizeof(*s6);
+}
+
 static int
 sock_send(int fd, const uint8_t *msg, size_t len,
 	  const struct ike_endpoint *from, const struct ike_endpoint *to)
@@ -681,21 +701,16 @@ sock_send(int fd, const uint8_t *msg, size_t len,
 	} cb;
 	struct cmsghdr *cm;
 
-	memset(&ss, 0, sizeof(ss));
 	memset(&mh, 0, sizeof(mh));
 	memset(&cb, 0, sizeof(cb));
 	memcpy(&iov.iov_base, &msg, sizeof(msg));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cb.buf;
+	sl = sockaddr_of(&to->addr, to->port, &ss);
+	/* Answer from the address the peer talks to. */
 	if (to->addr.family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 		struct in_pktinfo pi;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(to->port);
-		memcpy(&s4->sin_addr, to->addr.bytes, 4);
-		sl = sizeof(*s4);
-		/* Answer from the address the peer talks to. */
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi_spec_dst, from->addr.bytes, 4);
 		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
@@ -705,12 +720,7 @@ sock_send(int fd, const uint8_t *msg, size_t len,
 		cm->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 		struct in6_pktinfo pi;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(to->port);
-		memcpy(&s6->sin6_addr, to->addr.bytes, 16);
-		sl = sizeof(*s6);
 		memset(&pi, 0, sizeof(pi));
 		memcpy(&pi.ipi6_addr, from->addr.bytes, 16);
 		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
@@ -896,20 +906,7 @@ source_toward(const struct negotiator *n, const struct dp_addr *peer,
 	if (n->fwmark != 0)
 		setsockopt(fd, SOL_SOCKET, SO_MARK, &n->fwmark,
 			   sizeof(n->fwmark));
-	memset(&ss, 0, sizeof(ss));
-	if (peer->family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(n->port);
-		memcpy(&s4->sin_addr, peer->bytes, 4);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(n->port);
-		memcpy(&s6->sin6_addr, peer->bytes, 16);
-		sl = sizeof(*s6);
-	}
+	sl = sockaddr_of(peer, n->port, &ss);
 	/* connect() on UDP sends nothing: it only chooses the route. */
 	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
@@ -958,23 +955,16 @@ open_socket(int family, uint16_t port, uint32_t mark, char *err,
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1, rcvbuf = 4 << 20;
+	struct dp_addr any = {.family = family}; /* the wildcard */
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
 	if (fd < 0)
 		goto fail;
-	memset(&ss, 0, sizeof(ss));
+	sl = sockaddr_of(&any, port, &ss);
 	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		sl = sizeof(*s4);
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		sl = sizeof(*s6);
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 			   sizeof(one));
