@@ -316,6 +316,11 @@ struct ike_conf {
 	                                0: 10 */
 	unsigned rekey_jitter_pct;   /* plus up to this much at random;
 	                                0: 5 */
+	uint32_t soft_wait_ms;       /* soft=yes: a peer that has sent
+	                                nothing back for a main mode this
+	                                long gets a soft association at
+	                                once (as Windows, after ~3 s);
+	                                0: 3000 */
 };
 
 /* Zeroes c: every 0 means "the default". */

@@ -139,6 +139,9 @@ struct ike_isa {
 	bool dead;
 	bool halfopen; /* counted in Receive Heap Size */
 	bool expired;  /* hard lifetime over: being deleted */
+	bool heard;    /* initiator: the peer sent something for this SA
+	                  (message 2, a notify): it speaks IKE, so it is
+	                  not silent for soft=yes */
 	uint8_t icookie[IKE_COOKIE_LEN], rcookie[IKE_COOKIE_LEN];
 	struct ike_endpoint local, remote;
 

@@ -18,7 +18,9 @@
  *   Acquire Failures          total  ike_acquire refused (no policy), or
  *                                    an initiator exchange failed (its
  *                                    main mode failed, timed out, was
- *                                    refused) - ike_qm_fail
+ *                                    refused, or was abandoned for a
+ *                                    soft association after the soft
+ *                                    wait) - ike_qm_fail
  *   Receive Failures          total  a responder negotiation failed: main
  *                                    mode (ike_sa_fail, half-open expiry)
  *                                    or quick mode (ike_qm_fail)
@@ -51,7 +53,10 @@
  *   Connection List Size      gauge  peers we hold any state for
  *   IKE Main Mode             gauge  established main mode SAs
  *   IKE Quick Mode            gauge  installed pairs (not soft ones)
- *   Soft Associations         gauge  soft associations in force
+ *   Soft Associations         gauge  soft associations in force: soft=yes
+ *                                    and a peer that sent nothing back for
+ *                                    the soft wait (or the whole
+ *                                    retransmission schedule) - ike_qm.c
  *   Invalid Packets Received  total  undecodable datagrams, messages that
  *                                    break their exchange's script, fail
  *                                    decryption or a phase 2 HASH, come
@@ -111,6 +116,8 @@ conf_defaults(struct ike_conf *c)
 		c->rekey_jitter_pct = 5;
 	if (c->rekey_jitter_pct > 20)
 		c->rekey_jitter_pct = 20;
+	if (c->soft_wait_ms == 0)
+		c->soft_wait_ms = 3000;
 }
 
 #define HASH_INIT 64
@@ -698,6 +705,13 @@ ike_sa_usable(struct ike *ike, const struct dp_addr *peer)
 	return best;
 }
 
+/* When the soft wait of an initiator SA ends (soft=yes). */
+static uint64_t
+sa_soft_due(const struct ike_isa *sa)
+{
+	return sa->created_ms + sa->ike->conf.soft_wait_ms;
+}
+
 /* An SA with the peer still in main mode, ours first. */
 static struct ike_isa *
 sa_in_progress(struct ike *ike, const struct dp_addr *peer)
@@ -1031,6 +1045,24 @@ cookie_zero(const uint8_t *c)
 	return memcmp(c, zero_cookie, IKE_COOKIE_LEN) == 0;
 }
 
+/* Anything from the peer naming one of our initiator cookies before its
+ * message 2 came (message 2 itself, a notify in clear such as
+ * NO-PROPOSAL-CHOSEN, even a malformed answer) shows a peer that speaks
+ * IKE: it is not silent, and soft=yes does not apply to it. */
+static void
+mark_heard(struct ike *ike, const struct ike_msg *m,
+           const struct ike_endpoint *from)
+{
+	struct ike_isa *sa;
+
+	if (m->hdr.exch == IKE_EXCH_MAIN && cookie_zero(m->hdr.rcookie))
+		return; /* a message 1: someone else's main mode */
+	sa = ike_sa_find(ike, m->hdr.icookie, zero_cookie);
+	if (sa != NULL && sa->role == IKE_ROLE_I && sa->step == 0 &&
+	    ike_addr_eq(&from->addr, &sa->remote.addr))
+		sa->heard = true;
+}
+
 /* One INVALID-COOKIE notify a second at most: it answers unauthenticated
  * input, so it must not become an amplifier. */
 static void
@@ -1076,6 +1108,7 @@ ike_input(struct ike *ike, const uint8_t *msg, size_t len,
 		        peer, err);
 		goto out;
 	}
+	mark_heard(ike, m, from);
 	if (m->hdr.exch == IKE_EXCH_MAIN && cookie_zero(m->hdr.rcookie)) {
 		sa = sa_find_responder(ike, m->hdr.icookie, &from->addr);
 		if (sa != NULL)
@@ -1192,6 +1225,10 @@ ike_acquire(struct ike *ike, const struct ike_acquire *a0)
 	}
 	if (ike_qm_new_initiator(sa, &qc, &a, 0) == NULL)
 		goto out;
+	/* soft=yes: the soft wait runs from the start of the main mode
+	 * (a peer silent that long already needs no more). */
+	if (qc.soft && sa->role == IKE_ROLE_I && sa->step == 0 && !sa->heard)
+		ike_due(ike, sa_soft_due(sa));
 	rc = 0;
 out:
 	if (mc != NULL) {
@@ -1248,18 +1285,74 @@ sa_rekey(struct ike_isa *sa)
 	ike_mm_initiate(ike, &local, &remote, mc);
 }
 
-/* Main mode ended without an answer (retransmissions spent or the
- * half-open time over).  An initiator that never heard from the peer at
- * all may leave a soft association behind (soft=yes, ike_qm_fail). */
+/* Main mode ended without an answer (retransmissions spent, the
+ * half-open time or the soft wait over).  An initiator that never heard
+ * from the peer at all may leave a soft association behind (soft=yes,
+ * ike_qm_fail). */
 static void
 sa_give_up(struct ike_isa *sa)
 {
-	bool silent = sa->role == IKE_ROLE_I && sa->step == 0;
+	bool silent = sa->role == IKE_ROLE_I && sa->step == 0 && !sa->heard;
 
 	for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
 		if (!qm->dead && !qm->done)
 			ike_qm_fail(qm, IKE_FAIL_OTHER, silent);
 	ike_sa_fail(sa, NULL);
+}
+
+/* An exchange that may end in a soft association (soft=yes, started
+ * by an acquire), still waiting. */
+static bool
+qm_may_go_soft(const struct ike_qm *qm)
+{
+	return qm->role == IKE_ROLE_I && !qm->dead && !qm->done &&
+	       qm->have_acq && qm->conf.soft;
+}
+
+/*
+ * soft=yes ("allow unsecured communication with non-IPsec-aware
+ * computers"): a peer that has sent nothing back for this main mode
+ * within the soft wait is taken for one without IPsec, as Windows does
+ * after about 3 s.  The exchanges that allow it get their soft
+ * association at once, instead of after the whole retransmission
+ * schedule (about a minute, longer than most connection attempts wait);
+ * when no other exchange waits for the main mode, it is abandoned too.
+ * Counted as the give-up it replaces (Acquire Failures, ike_qm_fail).
+ * Returns true when the SA is gone.
+ */
+static bool
+sa_soft_wait(struct ike_isa *sa)
+{
+	struct ike *ike = sa->ike;
+	unsigned nsoft = 0, nother = 0;
+
+	if (sa->role != IKE_ROLE_I || sa->step != 0 || sa->heard)
+		return false;
+	for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next) {
+		if (qm_may_go_soft(qm))
+			nsoft++;
+		else if (!qm->dead && !qm->done)
+			nother++;
+	}
+	if (nsoft == 0)
+		return false;
+	if (ike->now < sa_soft_due(sa)) {
+		ike_due(ike, sa_soft_due(sa));
+		return false;
+	}
+	ike_sa_log(ike, sa, LOG_NOTICE,
+	           "%s: no answer in %u ms: peer taken for one without IPsec "
+	           "(soft=yes)%s",
+	           ike_mm_state_name(sa), ike->conf.soft_wait_ms,
+	           nother == 0 ? "" : "; main mode goes on for the rest");
+	if (nother == 0) {
+		sa_give_up(sa);
+		return true;
+	}
+	for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
+		if (qm_may_go_soft(qm))
+			ike_qm_fail(qm, IKE_FAIL_OTHER, true);
+	return false;
 }
 
 static void
@@ -1269,6 +1362,8 @@ sa_timer(struct ike_isa *sa)
 	struct ike_rx rx;
 
 	memset(&rx, 0, sizeof(rx));
+	if (sa_soft_wait(sa))
+		return;
 	if (ike_tx_timer(ike, &sa->tx) < 0) {
 		ike_sa_log(ike, sa, LOG_NOTICE,
 		           "%s: no answer after %u retransmissions",

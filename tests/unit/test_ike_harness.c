@@ -1649,24 +1649,258 @@ test_retransmission_limit(void **state)
 	assert_int_equal(ike_next_timer_ms(PA.ike), UINT64_MAX);
 }
 
-/* soft=yes and a peer that never answers: a soft association, counted
- * while it lasts. */
+/* soft=yes and a peer that never answers: after the soft wait (3 s, as
+ * Windows, not the minute of retransmissions) a soft association,
+ * counted while it lasts; the silent main mode is abandoned, counted as
+ * the give-up it replaces; once the soft association ends (its
+ * softsaexpirationtime), the next acquire tries IKE again. */
 static void
 test_soft_association(void **state)
 {
+	uint64_t t0, end;
+
 	(void)state;
 	PB.down = true;
 	PA.qm.soft = true;
 	PA.mm.soft_s = 600;
 	start_both();
+	t0 = W.now;
 	acquire(&PA, &PB);
-	run_for(200000);
+	run_until(t0 + 2900);
+	assert_int_equal(PA.soft_installs, 0);
+	assert_int_equal(PA.st.soft_associations, 0);
+	assert_int_equal(PA.st.acquire_failures, 0);
+	assert_int_equal(PA.st.isadb_list_size, 1);
+	assert_int_equal(PA.st.active_acquire, 1);
+	assert_int_equal(sent_by(0), 2); /* message 1, one retransmission */
+	run_until(t0 + 3000);
 	assert_int_equal(PA.soft_installs, 1);
+	assert_true(PA.sas[0].soft);
+	assert_int_equal(PA.sas[0].installed_at, t0 + 3000);
+	assert_int_equal(PA.sas[0].info.rule_id, 7);
 	assert_int_equal(PA.st.soft_associations, 1);
 	assert_int_equal(PA.st.acquire_failures, 1);
-	run_for(600000);
+	assert_int_equal(PA.st.isadb_list_size, 0);
+	assert_int_equal(PA.st.active_acquire, 0);
+	assert_int_equal(PA.st.acquire_heap_size, 0);
+	assert_int_equal(PA.st.connection_list_size, 1); /* the soft one */
+	assert_int_equal(PA.st.ike_quick_mode, 0);
+	/* Abandoned: no more retransmissions, nothing counted again. */
+	run_for(200000);
+	assert_int_equal(sent_by(0), 2);
+	assert_int_equal(PA.soft_installs, 1);
+	assert_int_equal(PA.st.acquire_failures, 1);
+	assert_int_equal(PA.st.soft_associations, 1);
+	/* It ends after softsaexpirationtime. */
+	end = t0 + 3000 + 600000;
+	run_until(end - 1);
+	assert_int_equal(PA.st.soft_associations, 1);
+	assert_int_equal(PA.uninstalls, 0);
+	run_until(end);
 	assert_int_equal(PA.st.soft_associations, 0);
 	assert_int_equal(PA.uninstalls, 1);
+	assert_int_equal(PA.st.connection_list_size, 0);
+	assert_int_equal(ike_next_timer_ms(PA.ike), UINT64_MAX);
+	/* The next packet tries IKE again, and waits again. */
+	acquire(&PA, &PB);
+	assert_int_equal(sent_by(0), 3);
+	run_until(end + 2900);
+	assert_int_equal(PA.soft_installs, 1);
+	run_until(end + 3000);
+	assert_int_equal(PA.soft_installs, 2);
+	assert_int_equal(PA.st.soft_associations, 1);
+	assert_int_equal(PA.st.acquire_failures, 2);
+	assert_int_equal(PA.st.total_acquire, 2);
+}
+
+/* The soft wait is the conf's when given. */
+static void
+test_soft_wait_conf(void **state)
+{
+	uint64_t t0;
+
+	(void)state;
+	PB.down = true;
+	PA.qm.soft = true;
+	PA.conf.soft_wait_ms = 1500;
+	start_both();
+	t0 = W.now;
+	acquire(&PA, &PB);
+	run_until(t0 + 1499);
+	assert_int_equal(PA.soft_installs, 0);
+	run_until(t0 + 1500);
+	assert_int_equal(PA.soft_installs, 1);
+	assert_int_equal(PA.sas[0].installed_at, t0 + 1500);
+	assert_int_equal(sent_by(0), 1);
+	/* Longer than the retransmissions: the give-up comes first, with
+	 * its soft association, as before the soft wait. */
+	world_reset();
+	setup(NULL);
+	PB.down = true;
+	PA.qm.soft = true;
+	PA.conf.soft_wait_ms = 600000;
+	start_both();
+	t0 = W.now;
+	acquire(&PA, &PB);
+	run_for(600000);
+	assert_int_equal(sent_by(0), 6);
+	assert_int_equal(PA.soft_installs, 1);
+	assert_int_equal(PA.sas[0].installed_at, t0 + 62000 + 64000);
+	assert_int_equal(PA.st.acquire_failures, 1);
+}
+
+/* B's answers leave it so that the first reaches A at 2.5 s. */
+static uint64_t late_t0;
+
+static int
+late_answer(unsigned idx, const struct sent *s)
+{
+	uint64_t arrive = late_t0 + 2500 - LATENCY_MS;
+
+	(void)idx;
+	if (s->by == 1 && s->at < arrive)
+		return (int)(arrive - s->at);
+	return PASS;
+}
+
+/* soft=yes and a peer that answers message 1 late, inside the soft wait:
+ * it speaks IKE, main mode goes on, a real pair and no soft
+ * association. */
+static void
+test_soft_late_answer(void **state)
+{
+	(void)state;
+	PA.qm.soft = true;
+	W.fault = late_answer;
+	start_both();
+	late_t0 = W.now;
+	acquire(&PA, &PB);
+	run_until(late_t0 + 2499);
+	assert_int_equal(PA.ike->sas->step, 0);
+	run_until(late_t0 + 3000);
+	assert_int_equal(PA.soft_installs, 0);
+	assert_int_equal(PA.st.acquire_failures, 0);
+	assert_int_equal(PA.st.isadb_list_size, 1);
+	run_for(20000);
+	assert_int_equal(PA.installs, 1);
+	assert_int_equal(PB.installs, 1);
+	assert_pairs_match(&PA, &PB, true);
+	assert_int_equal(PA.soft_installs, 0);
+	assert_int_equal(PA.st.soft_associations, 0);
+	assert_int_equal(PA.st.acquire_failures, 0);
+	assert_int_equal(PA.st.ike_main_mode, 1);
+	assert_int_equal(PA.st.ike_quick_mode, 1);
+}
+
+/* soft=yes and a peer that answers message 1 with NO-PROPOSAL-CHOSEN in
+ * clear: it speaks IKE, so no soft association, neither after the soft
+ * wait nor when the retransmissions are spent. */
+static void
+test_soft_peer_refuses(void **state)
+{
+	(void)state;
+	PA.qm.soft = true;
+	PB.mm.offers[0].group = 14;
+	start_both();
+	acquire(&PA, &PB);
+	run_for(5000);
+	assert_true(sent_clear_notify(1, IKE_N_NO_PROPOSAL_CHOSEN));
+	assert_int_equal(PA.soft_installs, 0);
+	assert_int_equal(PA.st.acquire_failures, 0);
+	assert_int_equal(PA.st.isadb_list_size, 1);
+	run_for(300000);
+	assert_int_equal(sent_by(0), 6);
+	assert_int_equal(PA.soft_installs, 0);
+	assert_int_equal(PA.st.soft_associations, 0);
+	assert_int_equal(PA.st.acquire_failures, 1);
+	assert_int_equal(PA.st.isadb_list_size, 0);
+}
+
+/* A silent peer, one acquire with soft=yes and one without (another
+ * rule): the soft one gets its soft association after the soft wait,
+ * the main mode goes on for the other (retransmissions as before), and
+ * a soft acquire that comes when the peer has been silent longer than
+ * the soft wait gets its soft association at once. */
+static void
+test_soft_and_hard_acquires(void **state)
+{
+	struct ike_acquire a;
+	uint64_t t0;
+
+	(void)state;
+	PB.down = true;
+	start_both();
+	t0 = W.now;
+	a = acq_hosts(&PA, &PB, false);
+	a.rule_id = 8;
+	assert_int_equal(ike_acquire(PA.ike, &a), 0); /* soft=no */
+	run_until(t0 + 5000);
+	assert_int_equal(PA.soft_installs, 0);
+	PA.qm.soft = true;
+	acquire(&PA, &PB); /* rule 7, soft=yes, same main mode */
+	assert_int_equal(PA.st.isadb_list_size, 1);
+	run_until(t0 + 5000);
+	assert_int_equal(PA.soft_installs, 1);
+	assert_int_equal(PA.sas[0].info.rule_id, 7);
+	assert_int_equal(PA.sas[0].installed_at, t0 + 5000);
+	assert_int_equal(PA.st.acquire_failures, 1);
+	assert_int_equal(PA.st.isadb_list_size, 1);
+	assert_int_equal(PA.st.active_acquire, 1);
+	assert_int_equal(PA.st.acquire_heap_size, 1);
+	run_for(600000);
+	assert_int_equal(sent_by(0), 6);
+	assert_int_equal(W.sent[5].at - t0, 62000);
+	assert_int_equal(PA.soft_installs, 1);
+	assert_int_equal(PA.st.acquire_failures, 2);
+	assert_int_equal(PA.st.isadb_list_size, 0);
+	assert_int_equal(PA.st.active_acquire, 0);
+	assert_int_equal(PA.st.acquire_heap_size, 0);
+}
+
+/* A main mode responder whose policy's lifetime is shorter than the
+ * proposed one keeps its own, the shorter, while the initiator keeps the
+ * proposed one: RFC 2409 gives phase 1 no way to tell the initiator
+ * (RESPONDER-LIFETIME, RFC 2407 section 4.6.3.1, is "the IPSEC SA
+ * lifetime chosen by the responder"; we send it in Quick Mode only), and
+ * taking the longer proposal would break the responder's policy.  The
+ * responder rekeys ahead of its end and its DELETE at the end makes the
+ * initiator drop the old SA too: both hold the same SA afterwards, and
+ * the pair never stops. */
+static void
+test_mm_responder_shorter_lifetime(void **state)
+{
+	struct mmsa_seen sa_a = {0}, sa_b = {0};
+	uint64_t t0;
+
+	(void)state;
+	PB.mm.lifetime_s = 3600;
+	PA.qm.offers[0].seconds = 28800;
+	PB.qm.offers[0].seconds = 28800;
+	start_both();
+	t0 = W.now;
+	acquire(&PA, &PB);
+	run_for(5000);
+	assert_int_equal(PA.installs, 1);
+	ike_foreach_mmsa(PA.ike, see_mmsa, &sa_a);
+	ike_foreach_mmsa(PB.ike, see_mmsa, &sa_b);
+	assert_int_equal(sa_a.last.lifetime_s, 28800);
+	assert_int_equal(sa_b.last.lifetime_s, 3600);
+	run_until(t0 + 3700 * 1000ull);
+	memset(&sa_a, 0, sizeof(sa_a));
+	memset(&sa_b, 0, sizeof(sa_b));
+	ike_foreach_mmsa(PA.ike, see_mmsa, &sa_a);
+	ike_foreach_mmsa(PB.ike, see_mmsa, &sa_b);
+	assert_int_equal(sa_a.n, 1);
+	assert_int_equal(sa_b.n, 1);
+	assert_memory_equal(sa_a.last.icookie, sa_b.last.icookie, 8);
+	assert_memory_equal(sa_a.last.rcookie, sa_b.last.rcookie, 8);
+	assert_true(sa_b.last.initiator); /* B rekeyed it */
+	assert_int_equal(sa_a.last.lifetime_s, 3600);
+	assert_int_equal(PA.st.ike_main_mode, 1);
+	assert_int_equal(PB.st.ike_main_mode, 1);
+	assert_int_equal(live_pairs(&PA), 1);
+	assert_int_equal(live_pairs(&PB), 1);
+	assert_int_equal(PA.uninstalls + PB.uninstalls, 0);
 }
 
 /* Forced NAT-T, as strongSwan's kernel-libipsec does: both float to
@@ -2670,6 +2904,11 @@ main(void)
 	    T(test_no_proposal_qm),
 	    T(test_retransmission_limit),
 	    T(test_soft_association),
+	    T(test_soft_wait_conf),
+	    T(test_soft_late_answer),
+	    T(test_soft_peer_refuses),
+	    T(test_soft_and_hard_acquires),
+	    T(test_mm_responder_shorter_lifetime),
 	    T(test_natt_forced),
 	    T(test_natt_forced_one_side),
 	    T(test_nat_real),
