@@ -245,14 +245,42 @@ struct ike_env {
 	 * refused (initiator: no SA; responder: INVALID-ID-INFORMATION). */
 	int (*qm_policy)(void *arg, const struct ike_qm_query *q,
 	                 struct ike_qm_conf *out);
-	/* Installs a negotiated pair (in and out, keys included, valid for
-	 * the call only: the negotiator wipes them after), or a soft
-	 * association (in = out = NULL).  0 or -1 (Key ... Failures). */
+	/*
+	 * Installs what a quick mode negotiated, keys included (valid for
+	 * the call only: the negotiator wipes them after).  0 or -1 (Key
+	 * Addition / Update Failures); on -1 the call added nothing.  The
+	 * directions of one pair may come at different times:
+	 *
+	 *   (c, in, out)    a whole pair at once: ours (we initiated; the
+	 *                   responder has its keys already).
+	 *   (c, in, NULL)   the responder's inbound SA, as it sends Quick
+	 *                   Mode message 2, so that the initiator's first
+	 *                   packets (sent once it has message 2, racing
+	 *                   message 3) find it.
+	 *   (c, NULL, out)  then the outbound SA of the same pair (same c,
+	 *                   c->id), when message 3 shows the initiator has
+	 *                   the keys: the responder sends no ESP before.
+	 *                   Only after (c, in, NULL); the pair counts as
+	 *                   installed (Key Additions, IKE Quick Mode,
+	 *                   ike_foreach_child) from here.  If message 3
+	 *                   never comes, or this call fails, uninstall(c)
+	 *                   removes the inbound SA when the exchange ends.
+	 *   (c, NULL, NULL) a soft association (c->soft): clear text for
+	 *                   the flow until uninstall.
+	 *
+	 * Between the two calls (and until the outbound SA reaches the
+	 * datapath) an answer to the initiator's first packets finds no
+	 * outbound SA and the env may pass its acquire: ike_acquire takes
+	 * it as answered by the pair in progress (not counted, nothing
+	 * negotiated); the packet waits for the outbound SA.
+	 */
 	int (*install)(void *arg, const struct ike_child_info *c,
 	               const struct dp_sa_params *in,
 	               const struct dp_sa_params *out);
-	/* Removes what install added (delete payload, expiry, idle,
-	 * INITIAL-CONTACT, ike_free). */
+	/* Removes whatever install added for c->id, one direction or both
+	 * (delete payload, expiry, idle, INITIAL-CONTACT, a quick mode that
+	 * ended between messages 2 and 3, ike_free).  Called once per pair
+	 * that install accepted, never for one it refused outright. */
 	void (*uninstall)(void *arg, const struct ike_child_info *c);
 	/* Bytes carried by an installed pair (both directions) and when it
 	 * last carried a packet (now_ms clock; 0: never).  0 or -1.  NULL:
@@ -346,8 +374,10 @@ void ike_input(struct ike *ike, const uint8_t *msg, size_t len,
 
 /*
  * Starts a negotiation for a flow, or joins one in progress for the
- * same rule and selectors.  0, or -1 when no policy allows it (counted
- * in Acquire Failures).
+ * same rule and selectors.  An acquire for the flow of a pair we are
+ * completing as responder (env->install) is answered by that pair: 0,
+ * not counted.  0, or -1 when no policy allows it (counted in Acquire
+ * Failures).
  */
 int ike_acquire(struct ike *ike, const struct ike_acquire *a);
 

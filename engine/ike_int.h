@@ -232,6 +232,10 @@ struct ike_qm {
 	uint8_t *gqm; /* PFS: g(qm)^xy */
 	size_t gqmlen;
 
+	/* Responder from message 2 to message 3: the pair with only its
+	 * inbound SA installed (not in ike->children, not counted). */
+	struct ike_child *half;
+
 	struct ike_tx tx;
 	uint8_t rxh[IKE_RXH_LEN];
 	bool rxh_valid;
@@ -248,6 +252,7 @@ struct ike_child {
 	uint64_t soft_ms;  /* rekey due; 0: none */
 	uint64_t hard_ms;  /* expiry (soft association: its end) */
 	uint64_t check_ms; /* next usage poll */
+	uint64_t out_ms;   /* its outbound SA went in (ike_acquire_echo) */
 	uint64_t soft_bytes;
 	uint32_t idle_s;
 	bool rekeying;   /* a replacement is being negotiated */
@@ -428,6 +433,18 @@ struct ike_child *ike_child_by_id(struct ike *ike, uint64_t id);
 struct ike_qm *ike_qm_find_acquire(struct ike *ike,
                                    const struct ike_acquire *a,
                                    const struct ike_qm_conf *conf);
+/*
+ * Is the acquire an echo of a responder's two-step install (ike.h,
+ * env->install): an answer to the initiator's first packets, queued by
+ * the datapath while our pair for its flow had only its inbound SA -
+ * between messages 2 and 3, or just after message 3 while the outbound
+ * SA was still on its way to the datapath's workers (IKE_ACQUIRE_ECHO_MS,
+ * far longer than an acquire takes to reach us and far shorter than
+ * anything that takes a new SA away).  The packet leaves on that SA:
+ * nothing to negotiate.
+ */
+#define IKE_ACQUIRE_ECHO_MS 2000
+bool ike_acquire_echo(struct ike *ike, const struct ike_acquire *a);
 bool ike_spi_in_use(struct ike *ike, uint32_t spi);
 void ike_ts_from_addr(struct ike_ts *ts, const struct dp_addr *a);
 bool ike_ts_eq(const struct ike_ts *a, const struct ike_ts *b);

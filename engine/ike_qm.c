@@ -12,10 +12,11 @@
  *
  * The exchange is a table (STYLE.md practice 8): qm_steps[role][step]
  * gives the script of the message each state waits for and its step
- * function.  The initiator installs on message 2 (after sending 3); the
- * responder on message 3 (no commit bit needed: it retransmits message 2
- * until message 3 comes, and the initiator answers a duplicate message
- * 2 with message 3 again).
+ * function.  The initiator installs its pair on message 2 (after sending
+ * 3).  The responder installs its inbound SA as it sends message 2 and
+ * its outbound SA on message 3 (no commit bit needed: it retransmits
+ * message 2 until message 3 comes, and the initiator answers a duplicate
+ * message 2 with message 3 again); see "Installation" below.
  *
  * Selection: the responder takes the first proposal (a bundle of
  * proposals with one number: ESP, AH, or AH+ESP) in the initiator's
@@ -74,6 +75,7 @@ static const struct ike_script qm3 = {
     "QM3", IKE_EXCH_QUICK, true, IKE_PL_HASH, 0, {{IKE_PL_HASH, 1, 1}}};
 
 static int r_qm1(struct ike_qm *qm, struct ike_rx *rx);
+static void qm_half_remove(struct ike *ike, struct ike_qm *qm);
 static int r_qm3(struct ike_qm *qm, struct ike_rx *rx);
 static int i_qm2(struct ike_qm *qm, struct ike_rx *rx);
 
@@ -617,6 +619,7 @@ qm_gauges_off(struct ike *ike, struct ike_qm *qm)
 void
 ike_qm_free(struct ike *ike, struct ike_qm *qm)
 {
+	qm_half_remove(ike, qm);
 	qm_gauges_off(ike, qm);
 	ike_dh_free(qm->dh);
 	free(qm->peer_ke);
@@ -660,6 +663,14 @@ qm_finish(struct ike_qm *qm)
 	}
 }
 
+/* A new pair (or soft association) joins ike->children, oldest first. */
+static void
+child_link(struct ike *ike, struct ike_child *c)
+{
+	*ike->children_tail = c;
+	ike->children_tail = &c->next;
+}
+
 /* A soft association: the peer never answered and the policy says
  * soft=yes, so the flow may go in clear text for a while. */
 static void
@@ -694,8 +705,7 @@ soft_association(struct ike_qm *qm)
 		free(c);
 		return;
 	}
-	*ike->children_tail = c;
-	ike->children_tail = &c->next;
+	child_link(ike, c);
 	IKE_STAT_INC(ike, soft_associations);
 	ike_due(ike, c->hard_ms);
 	ike_sa_log(ike, sa, LOG_NOTICE,
@@ -725,6 +735,7 @@ ike_qm_fail(struct ike_qm *qm, enum ike_fail why, bool peer_silent)
 			old->rekeying = false; /* lives on to its end */
 	} else {
 		IKE_STAT_INC(ike, receive_failures);
+		qm_half_remove(ike, qm);
 	}
 	qm_gauges_off(ike, qm);
 	qm->done = true;
@@ -966,6 +977,28 @@ ike_qm_start_queued(struct ike_isa *sa)
 	}
 }
 
+/* Does the selector hold this host, protocol and port? */
+static bool
+ts_has(const struct ike_ts *ts, const struct dp_addr *a, uint8_t proto,
+       uint16_t port)
+{
+	struct ike_ts h;
+
+	ike_ts_from_addr(&h, a);
+	h.proto = proto;
+	h.port = port;
+	return ts_within(&h, ts);
+}
+
+/* Do our selectors of a pair hold the acquire's packet? */
+static bool
+ts_carry(const struct ike_ts *local, const struct ike_ts *remote,
+         const struct ike_acquire *a)
+{
+	return ts_has(local, &a->src, a->proto, a->sport) &&
+	       ts_has(remote, &a->dst, a->proto, a->dport);
+}
+
 struct ike_qm *
 ike_qm_find_acquire(struct ike *ike, const struct ike_acquire *a,
                     const struct ike_qm_conf *conf)
@@ -981,6 +1014,26 @@ ike_qm_find_acquire(struct ike *ike, const struct ike_acquire *a,
 				return qm;
 	}
 	return NULL;
+}
+
+bool
+ike_acquire_echo(struct ike *ike, const struct ike_acquire *a)
+{
+	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->dead || !ike_addr_eq(&sa->remote.addr, &a->peer.addr))
+			continue;
+		for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
+			if (qm->half != NULL && !qm->dead &&
+			    ts_carry(&qm->ts_local, &qm->ts_remote, a))
+				return true;
+	}
+	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
+		if (!c->dead && !c->info.soft && !c->info.initiator &&
+		    ike->now < c->out_ms + IKE_ACQUIRE_ECHO_MS &&
+		    ike_addr_eq(&c->info.peer.addr, &a->peer.addr) &&
+		    ts_carry(&c->info.local_ts, &c->info.remote_ts, a))
+			return true;
+	return false;
 }
 
 /* ---- keys and installation ----------------------------------------------- */
@@ -1065,50 +1118,41 @@ child_timers(struct ike *ike, struct ike_child *c, bool initiator)
 		ike_due(ike, c->check_ms);
 }
 
-static int
-qm_install(struct ike_qm *qm)
+/*
+ * Installation, in one or two steps (env->install, ike.h):
+ *
+ *   initiator  message 2 received, message 3 sent: the whole pair at
+ *              once (the responder has its keys since message 2);
+ *   responder  message 2 about to go: its inbound SA only, so that the
+ *              initiator's first packets, released as soon as it has
+ *              message 2, find it (they would race message 3 and be
+ *              dropped for a bad SPI); message 3 received: its outbound
+ *              SA, and the pair counts as installed.  It sends no ESP
+ *              before message 3 shows that the initiator has the keys
+ *              (no commit bit needed).  Until then the pair lives in
+ *              qm->half, outside ike->children; if message 3 never
+ *              comes, the inbound SA goes when the exchange ends
+ *              (qm_half_remove from ike_qm_fail or ike_qm_free).
+ */
+
+/* The pair a completed exchange makes (not linked, nothing installed). */
+static struct ike_child *
+qm_child_new(struct ike_qm *qm)
 {
 	struct ike_isa *sa = qm->sa;
 	struct ike *ike = sa->ike;
 	const struct ike_qm_offer *o = &qm->chosen;
-	struct ike_child *c = NULL, *old;
-	struct dp_sa_params in, out;
-	enum dp_enc enc = DP_ENC_NULL;
-	enum dp_auth eauth = DP_AUTH_NONE, aauth = DP_AUTH_NONE;
-	uint8_t km[4][128]; /* ESP in/out, AH in/out */
-	size_t elen = 0, ealen = 0, alen_ = 0;
+	struct ike_child *c = calloc(1, sizeof(*c));
 	bool tunnel = false, udp = false;
-	int rc = -1;
 
-	memset(km, 0, sizeof(km));
-	if (o->esp && (!esp_dp(o->esp_enc, o->esp_keybits, &enc) ||
-	               !auth_dp(o->esp_auth, &eauth)))
-		goto out;
-	if (o->ah && !auth_dp(o->ah_auth, &aauth))
-		goto out;
-	ike_encap_decode(qm->encap_mode, &tunnel, &udp);
-	if (o->esp) {
-		elen = dp_enc_key_len(enc);
-		ealen = dp_auth_key_len(eauth);
-		if (keymat(qm, IKE_PROTO_ESP, qm->esp_spi_in, km[0],
-		           elen + ealen) < 0 ||
-		    keymat(qm, IKE_PROTO_ESP, qm->esp_spi_out, km[1],
-		           elen + ealen) < 0)
-			goto out;
-	}
-	if (o->ah) {
-		alen_ = dp_auth_key_len(aauth);
-		if (keymat(qm, IKE_PROTO_AH, qm->ah_spi_in, km[2], alen_) < 0 ||
-		    keymat(qm, IKE_PROTO_AH, qm->ah_spi_out, km[3], alen_) < 0)
-			goto out;
-	}
-	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		goto out;
+		return NULL;
 	c->peer = ike_peer_get(ike, &sa->remote.addr);
-	if (c->peer == NULL)
-		goto out;
-	old = ike_child_by_id(ike, qm->rekey_of);
+	if (c->peer == NULL) {
+		free(c);
+		return NULL;
+	}
+	ike_encap_decode(qm->encap_mode, &tunnel, &udp);
 	c->info.id = ike->next_child_id++;
 	c->info.rule_id = qm->conf.rule_id;
 	c->info.spi_in = o->esp ? qm->esp_spi_in : qm->ah_spi_in;
@@ -1140,69 +1184,143 @@ qm_install(struct ike_qm *qm)
 	/* A responder is told nothing of rekeys: a new pair for the flow
 	 * of a live one is its rekey (Key Updates, and the datapath may
 	 * switch over rather than add). */
-	if (old == NULL && qm->role == IKE_ROLE_R)
-		old = replaced_by(ike, c);
-	c->info.rekey = old != NULL;
+	c->info.rekey = ike_child_by_id(ike, qm->rekey_of) != NULL ||
+	                (qm->role == IKE_ROLE_R && replaced_by(ike, c) != NULL);
+	return c;
+}
 
-	for (int d = 0; d < 2; d++) {
-		struct dp_sa_params *p = d == 0 ? &in : &out;
-		dp_sa_params_init(p);
-		p->dir = d == 0 ? DP_DIR_IN : DP_DIR_OUT;
-		p->mode = c->info.mode;
-		p->encap = c->info.encap;
-		p->encap_sport = d == 0 ? sa->remote.port : sa->local.port;
-		p->encap_dport = d == 0 ? sa->local.port : sa->remote.port;
-		p->proto = c->info.proto;
-		p->spi = d == 0 ? c->info.spi_in : c->info.spi_out;
-		p->ah_spi = d == 0 ? c->info.ah_spi_in : c->info.ah_spi_out;
-		if (o->esp) {
-			p->enc = enc;
-			p->esp_auth = eauth;
-			p->enc_key = km[d];
-			p->enc_key_len = elen;
-			p->esp_auth_key = ealen > 0 ? km[d] + elen : NULL;
-			p->esp_auth_key_len = ealen;
-		}
-		if (o->ah) {
-			p->ah_auth = aauth;
-			p->ah_auth_key = km[2 + d];
-			p->ah_auth_key_len = alen_;
-		}
-		if (d == 0)
-			sel_of(&qm->ts_remote, &qm->ts_local, &p->sel);
-		else
-			sel_of(&qm->ts_local, &qm->ts_remote, &p->sel);
-		p->tun_src = d == 0 ? sa->remote.addr : sa->local.addr;
-		p->tun_dst = d == 0 ? sa->local.addr : sa->remote.addr;
-		p->hard.bytes = (uint64_t)c->info.offer.kbytes * 1024;
-		p->soft.bytes = p->hard.bytes *
-		                (100 - ike->conf.rekey_margin_pct) / 100;
-		p->rekey = old != NULL;
+/* The SA of direction d (0 in, 1 out) of c: parameters into p, its keys
+ * into km (ESP, AH), which p points to.  0 or -1. */
+static int
+qm_params(struct ike_qm *qm, const struct ike_child *c, int d,
+          struct dp_sa_params *p, uint8_t km[2][128])
+{
+	struct ike_isa *sa = qm->sa;
+	struct ike *ike = sa->ike;
+	const struct ike_qm_offer *o = &qm->chosen;
+	enum dp_enc enc = DP_ENC_NULL;
+	enum dp_auth eauth = DP_AUTH_NONE, aauth = DP_AUTH_NONE;
+	size_t elen = 0, ealen = 0, alen_ = 0;
+
+	if (o->esp && (!esp_dp(o->esp_enc, o->esp_keybits, &enc) ||
+	               !auth_dp(o->esp_auth, &eauth)))
+		return -1;
+	if (o->ah && !auth_dp(o->ah_auth, &aauth))
+		return -1;
+	if (o->esp) {
+		elen = dp_enc_key_len(enc);
+		ealen = dp_auth_key_len(eauth);
+		if (elen + ealen > 128 ||
+		    keymat(qm, IKE_PROTO_ESP,
+		           d == 0 ? qm->esp_spi_in : qm->esp_spi_out, km[0],
+		           elen + ealen) < 0)
+			return -1;
 	}
+	if (o->ah) {
+		alen_ = dp_auth_key_len(aauth);
+		if (alen_ > 128 ||
+		    keymat(qm, IKE_PROTO_AH,
+		           d == 0 ? qm->ah_spi_in : qm->ah_spi_out, km[1],
+		           alen_) < 0)
+			return -1;
+	}
+	dp_sa_params_init(p);
+	p->dir = d == 0 ? DP_DIR_IN : DP_DIR_OUT;
+	p->mode = c->info.mode;
+	p->encap = c->info.encap;
+	p->encap_sport = d == 0 ? sa->remote.port : sa->local.port;
+	p->encap_dport = d == 0 ? sa->local.port : sa->remote.port;
+	p->proto = c->info.proto;
+	p->spi = d == 0 ? c->info.spi_in : c->info.spi_out;
+	p->ah_spi = d == 0 ? c->info.ah_spi_in : c->info.ah_spi_out;
+	if (o->esp) {
+		p->enc = enc;
+		p->esp_auth = eauth;
+		p->enc_key = km[0];
+		p->enc_key_len = elen;
+		p->esp_auth_key = ealen > 0 ? km[0] + elen : NULL;
+		p->esp_auth_key_len = ealen;
+	}
+	if (o->ah) {
+		p->ah_auth = aauth;
+		p->ah_auth_key = km[1];
+		p->ah_auth_key_len = alen_;
+	}
+	if (d == 0)
+		sel_of(&qm->ts_remote, &qm->ts_local, &p->sel);
+	else
+		sel_of(&qm->ts_local, &qm->ts_remote, &p->sel);
+	p->tun_src = d == 0 ? sa->remote.addr : sa->local.addr;
+	p->tun_dst = d == 0 ? sa->local.addr : sa->remote.addr;
+	p->hard.bytes = (uint64_t)c->info.offer.kbytes * 1024;
+	p->soft.bytes =
+	    p->hard.bytes * (100 - ike->conf.rekey_margin_pct) / 100;
+	p->rekey = c->info.rekey;
+	return 0;
+}
+
+/* env->install for the directions asked (both: a whole pair); failures
+ * counted (Key Addition or Update Failures).  0 or -1. */
+static int
+qm_env_install(struct ike_qm *qm, const struct ike_child *c, bool in, bool out)
+{
+	struct ike_isa *sa = qm->sa;
+	struct ike *ike = sa->ike;
+	struct dp_sa_params pin, pout;
+	uint8_t km[2][2][128]; /* in, out; ESP, AH */
+	int rc = -1;
+
+	memset(km, 0, sizeof(km));
+	memset(&pin, 0, sizeof(pin));
+	memset(&pout, 0, sizeof(pout));
+	if ((in && qm_params(qm, c, 0, &pin, km[0]) < 0) ||
+	    (out && qm_params(qm, c, 1, &pout, km[1]) < 0))
+		goto out;
 	if (ike->env->install == NULL ||
-	    ike->env->install(ike->env->arg, &c->info, &in, &out) < 0) {
-		if (old != NULL)
+	    ike->env->install(ike->env->arg, &c->info, in ? &pin : NULL,
+	                      out ? &pout : NULL) < 0)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_cleanse(km, sizeof(km));
+	OPENSSL_cleanse(&pin, sizeof(pin));
+	OPENSSL_cleanse(&pout, sizeof(pout));
+	if (rc < 0) {
+		if (c->info.rekey)
 			IKE_STAT_INC(ike, key_update_failures);
 		else
 			IKE_STAT_INC(ike, key_addition_failures);
 		ike_sa_log(ike, sa, LOG_ERR,
-		           "the SA pair %08x/%08x could not be installed",
-		           c->info.spi_in, c->info.spi_out);
-		goto out;
+		           "the %s SA%s %08x/%08x could not be installed",
+		           in && out ? "pair" : in ? "inbound" : "outbound",
+		           in && out ? "s" : " of", c->info.spi_in,
+		           c->info.spi_out);
 	}
-	if (old != NULL)
+	return rc;
+}
+
+/* The pair is in, both directions: it counts, lives and may replace. */
+static void
+qm_child_commit(struct ike_qm *qm, struct ike_child *c)
+{
+	struct ike_isa *sa = qm->sa;
+	struct ike *ike = sa->ike;
+	struct ike_child *old = ike_child_by_id(ike, qm->rekey_of);
+
+	if (c->info.rekey)
 		IKE_STAT_INC(ike, key_updates);
 	else
 		IKE_STAT_INC(ike, key_additions);
 	IKE_STAT_INC(ike, ike_quick_mode);
-	*ike->children_tail = c;
-	ike->children_tail = &c->next;
+	c->out_ms = ike->now;
+	child_link(ike, c);
 	child_timers(ike, c, c->info.initiator);
 	ike_sa_log(ike, sa, LOG_NOTICE,
 	           "quick mode %08x: SAs in %08x out %08x installed (%s%s%s)",
 	           qm->msgid, c->info.spi_in, c->info.spi_out,
-	           dp_mode_name(c->info.mode), udp ? ", UDP" : "",
-	           old != NULL ? ", rekey" : "");
+	           dp_mode_name(c->info.mode),
+	           c->info.encap == DP_ENCAP_UDP ? ", UDP" : "",
+	           c->info.rekey ? ", rekey" : "");
 	if (qm->role == IKE_ROLE_R)
 		supersede(ike, c);
 	/* Without loss: the old pair goes only now that the new one is in
@@ -1211,17 +1329,78 @@ qm_install(struct ike_qm *qm)
 		old->superseded = true;
 		ike_child_delete(ike, old, true);
 	}
-	c = NULL;
-	rc = 0;
-out:
-	OPENSSL_cleanse(km, sizeof(km));
-	OPENSSL_cleanse(&in, sizeof(in));
-	OPENSSL_cleanse(&out, sizeof(out));
-	if (c != NULL) {
-		ike_peer_put(ike, c->peer);
-		free(c);
+}
+
+/* Initiator, message 2 done: the whole pair. */
+static int
+qm_install(struct ike_qm *qm)
+{
+	struct ike *ike = qm->sa->ike;
+	struct ike_child *c = qm_child_new(qm);
+
+	if (c == NULL)
+		return -1;
+	if (qm_env_install(qm, c, true, true) < 0) {
+		ike_child_free(ike, c);
+		return -1;
 	}
-	return rc;
+	qm_child_commit(qm, c);
+	return 0;
+}
+
+/* Responder, message 2 about to go: the inbound SA, kept in qm->half. */
+static int
+qm_install_in(struct ike_qm *qm)
+{
+	struct ike *ike = qm->sa->ike;
+	struct ike_child *c = qm_child_new(qm);
+
+	if (c == NULL)
+		return -1;
+	if (qm_env_install(qm, c, true, false) < 0) {
+		ike_child_free(ike, c);
+		return -1;
+	}
+	qm->half = c;
+	ike_sa_log(ike, qm->sa, LOG_INFO,
+	           "quick mode %08x: inbound SA %08x installed, outbound "
+	           "waits for message 3",
+	           qm->msgid, c->info.spi_in);
+	return 0;
+}
+
+/* Responder, message 3 received: the outbound SA completes the pair. */
+static int
+qm_install_out(struct ike_qm *qm)
+{
+	struct ike_child *c = qm->half;
+
+	if (c == NULL)
+		return -1;
+	if (qm_env_install(qm, c, false, true) < 0)
+		return -1; /* ike_qm_fail removes the inbound SA */
+	qm->half = NULL;
+	qm_child_commit(qm, c);
+	return 0;
+}
+
+/* An exchange that ends with its pair half in (no message 3): the
+ * inbound SA goes. */
+static void
+qm_half_remove(struct ike *ike, struct ike_qm *qm)
+{
+	struct ike_child *c = qm->half;
+
+	if (c == NULL)
+		return;
+	qm->half = NULL;
+	ike_log(ike, LOG_INFO,
+	        "IKE: quick mode %08x ended before message 3: inbound SA "
+	        "%08x removed",
+	        qm->msgid, c->info.spi_in);
+	if (ike->env->uninstall != NULL)
+		ike->env->uninstall(ike->env->arg, &c->info);
+	ike_child_free(ike, c);
 }
 
 /* ---- message handling ----------------------------------------------------- */
@@ -1675,6 +1854,10 @@ r_qm1(struct ike_qm *qm, struct ike_rx *rx)
 	if (ike_build_hash12(sa, &b, hoff, qm->msgid, qm->ni, qm->nilen) < 0 ||
 	    ike_build_seal(sa, &b, qm->iv, qm->iv, &len) < 0)
 		return IKE_STEP_FAIL;
+	/* Our inbound SA goes live before message 2 leaves: the initiator
+	 * sends ESP as soon as it has it, ahead of (or racing) message 3. */
+	if (qm_install_in(qm) < 0)
+		return IKE_STEP_FAIL;
 	/* Retransmitted until message 3 arrives (no commit bit). */
 	ike_tx_set(ike, &qm->tx, b.buf, len, &sa->local, &sa->remote, true);
 	return IKE_STEP_OK;
@@ -1796,7 +1979,7 @@ r_qm3(struct ike_qm *qm, struct ike_rx *rx)
 	/* Message 3 ends it: message 2 needs no more retransmission, and a
 	 * duplicate message 3 gets no answer. */
 	ike_tx_clear(&qm->tx);
-	if (qm_install(qm) < 0)
+	if (qm_install_out(qm) < 0)
 		ike_qm_fail(qm, IKE_FAIL_OTHER, false);
 	else
 		qm_finish(qm);

@@ -39,7 +39,11 @@
  *                                    message 1 we refused is answered
  *                                    again, not counted again)
  *   Invalid Cookies Received  total  a message for no known cookie pair
- *   Total Acquire             total  every ike_acquire call
+ *   Total Acquire             total  every ike_acquire call but an echo
+ *                                    of our two-step install as responder
+ *                                    (an answer to the initiator's first
+ *                                    packets that waited for our outbound
+ *                                    SA: ike_acquire_echo, ike_int.h)
  *   Total Get SPI             total  every inbound SPI allocated
  *   Key Additions             total  a new pair installed (env->install)
  *   Key Updates               total  a rekey pair installed (initiator:
@@ -1173,6 +1177,16 @@ ike_acquire(struct ike *ike, const struct ike_acquire *a0)
 	int rc = -1;
 
 	ike->now = ike->env->now_ms(ike->env->arg);
+	if (ike_acquire_echo(ike, &a)) {
+		/* Not a request to negotiate: the packet leaves on the pair
+		 * we are completing as responder. */
+		ike_addr_str(&a.peer.addr, peer, sizeof(peer));
+		ike_log(ike, LOG_DEBUG,
+		        "IKE: acquire for %s: answered by the pair in "
+		        "progress",
+		        peer);
+		return 0;
+	}
 	IKE_STAT_INC(ike, total_acquire);
 	if (a.local.port == 0)
 		a.local.port = ike->conf.port;

@@ -30,6 +30,7 @@
 struct child_use {
 	uint64_t id;
 	struct dp_sa *sa_in, *sa_out;
+	bool has_out; /* the outbound SA is in (a responder's: message 3) */
 	uint64_t bytes;
 	uint64_t last_ms;
 };
@@ -552,6 +553,28 @@ sa_add(struct negotiator *n, const struct dp_sa_params *p,
 	return -1;
 }
 
+/* The usage entry of a pair, or NULL. */
+static struct child_use *
+use_find(struct negotiator *n, uint64_t id)
+{
+	for (size_t i = 0; i < n->nuses; i++)
+		if (n->uses[i].id == id)
+			return &n->uses[i];
+	return NULL;
+}
+
+/*
+ * A pair's SAs (ike.h, env->install): both at once when we initiated
+ * (inbound first, so that nothing the peer sends on the new pair meets
+ * a missing SA); as responder, the inbound SA with message 2 (the
+ * initiator sends ESP as soon as it has message 2) and the outbound one
+ * with message 3 (before it, the initiator may not have the keys).  In
+ * between, an answer to the initiator's first packets finds no outbound
+ * SA: the datapath queues it and raises an acquire, which ike_acquire
+ * takes as answered by the pair in progress (no second pair), and the
+ * packet leaves once the outbound SA is in.  Each pair has one usage
+ * entry from its first SA on.
+ */
 static int
 env_install(void *arg, const struct ike_child_info *c,
 	    const struct dp_sa_params *in, const struct dp_sa_params *out)
@@ -561,7 +584,7 @@ env_install(void *arg, const struct ike_child_info *c,
 	char err[256];
 	struct child_use *u;
 
-	if (in == NULL || out == NULL) {
+	if (in == NULL && out == NULL) {
 		/* A soft association: the peer never answered and the
 		 * policy lets the traffic go in clear until uninstall. */
 		log_msg(LOG_CAT_IKE, LOG_NOTICE,
@@ -569,40 +592,45 @@ env_install(void *arg, const struct ike_child_info *c,
 			c->rule_id);
 		return soft_peer(n, c, true);
 	}
-	describe(c, in, true, &din);
-	describe(c, out, false, &dout);
-	/* The responder adds its outbound SA first: the initiator already
-	 * sends in ESP, and a reply to a packet decrypted in between must
-	 * not find the way out missing (it would start a second pair).
-	 * The initiator adds inbound first, for the same reason reversed. */
-	if (c->initiator) {
-		if (sa_add(n, in, &din) < 0)
+	if (in == NULL) {
+		/* The responder's outbound SA completes its pair. */
+		u = use_find(n, c->id);
+		if (u == NULL || u->has_out)
 			return -1;
+		describe(c, out, false, &dout);
+		if (sa_add(n, out, &dout) < 0)
+			return -1;
+		u->sa_out = sa_ref(n, out->spi, DP_DIR_OUT);
+		u->has_out = true;
+		return 0;
+	}
+	/* A new pair: room for its usage entry first, so that a pair is
+	 * never in without one. */
+	if (n->nuses == n->capuses) {
+		size_t cap = n->capuses ? 2 * n->capuses : 16;
+		u = realloc(n->uses, cap * sizeof(*u));
+		if (u == NULL)
+			return -1;
+		n->uses = u;
+		n->capuses = cap;
+	}
+	describe(c, in, true, &din);
+	if (sa_add(n, in, &din) < 0)
+		return -1;
+	if (out != NULL) {
+		describe(c, out, false, &dout);
 		if (sa_add(n, out, &dout) < 0) {
 			live_sa_delete(n->live, in->spi, DP_DIR_IN, err,
 				       sizeof(err));
 			return -1;
 		}
-	} else {
-		if (sa_add(n, out, &dout) < 0)
-			return -1;
-		if (sa_add(n, in, &din) < 0) {
-			live_sa_delete(n->live, out->spi, DP_DIR_OUT, err,
-				       sizeof(err));
-			return -1;
-		}
-	}
-	if (n->nuses == n->capuses) {
-		size_t cap = n->capuses ? 2 * n->capuses : 16;
-		u = realloc(n->uses, cap * sizeof(*u));
-		if (u == NULL)
-			return 0; /* installed; only its usage goes unseen */
-		n->uses = u;
-		n->capuses = cap;
 	}
 	n->uses[n->nuses++] = (struct child_use){
-		c->id, sa_ref(n, in->spi, DP_DIR_IN),
-		sa_ref(n, out->spi, DP_DIR_OUT), 0, 0};
+		.id = c->id,
+		.sa_in = sa_ref(n, in->spi, DP_DIR_IN),
+		.sa_out = out != NULL ? sa_ref(n, out->spi, DP_DIR_OUT) : NULL,
+		.has_out = out != NULL,
+	};
 	return 0;
 }
 
@@ -610,19 +638,22 @@ static void
 env_uninstall(void *arg, const struct ike_child_info *c)
 {
 	struct negotiator *n = arg;
+	struct child_use *u;
 	char err[256];
 
 	if (c->soft) {
 		soft_peer(n, c, false);
 		return;
 	}
+	u = use_find(n, c->id);
 	live_sa_delete(n->live, c->spi_in, DP_DIR_IN, err, sizeof(err));
-	live_sa_delete(n->live, c->spi_out, DP_DIR_OUT, err, sizeof(err));
-	for (size_t i = 0; i < n->nuses; i++)
-		if (n->uses[i].id == c->id) {
-			use_drop(n, i);
-			break;
-		}
+	/* A responder's pair that never got message 3 has no outbound SA
+	 * (another pair's may carry the same SPI toward another peer). */
+	if (u == NULL || u->has_out)
+		live_sa_delete(n->live, c->spi_out, DP_DIR_OUT, err,
+			       sizeof(err));
+	if (u != NULL)
+		use_drop(n, (size_t)(u - n->uses));
 }
 
 static int
@@ -631,20 +662,20 @@ env_usage(void *arg, const struct ike_child_info *c, uint64_t *bytes,
 {
 	struct negotiator *n = arg;
 
-	for (size_t i = 0; i < n->nuses; i++)
-		if (n->uses[i].id == c->id) {
-			uint64_t b = sa_bytes(n->uses[i].sa_in) +
-				     sa_bytes(n->uses[i].sa_out);
-			/* Used since the last look: now is its last use. */
-			if (b != n->uses[i].bytes) {
-				n->uses[i].bytes = b;
-				n->uses[i].last_ms = loop_now(n->loop);
-			}
-			*bytes = b;
-			*last_use_ms = n->uses[i].last_ms;
-			return 0;
-		}
-	return -1;
+	struct child_use *u = use_find(n, c->id);
+	uint64_t b;
+
+	if (u == NULL)
+		return -1;
+	b = sa_bytes(u->sa_in) + sa_bytes(u->sa_out);
+	/* Used since the last look: now is its last use. */
+	if (b != u->bytes) {
+		u->bytes = b;
+		u->last_ms = loop_now(n->loop);
+	}
+	*bytes = b;
+	*last_use_ms = u->last_ms;
+	return 0;
 }
 
 /* ---- network, clock, randomness, log -------------------------------- */

@@ -45,8 +45,11 @@
  * record the gauges must equal what they count (ISADB List Size, IKE
  * Main Mode, IKE Quick Mode, Soft Associations, Connection List Size,
  * the heaps and the active exchanges), every uninstall must name a pair
- * that was installed and is still in, no log line may carry the
- * pre-shared key, and ike_free must uninstall everything.
+ * that was installed and is still in (a responder's with its inbound SA
+ * alone between Quick Mode messages 2 and 3, each such one a responder
+ * exchange in progress; an outbound SA only after its inbound one), no
+ * log line may carry the pre-shared key, and ike_free must uninstall
+ * everything.
  *
  * Built with -DIKE_SM_CORPUS_MAIN instead (the fuzz_ike_sm_corpus target
  * of a FUZZ=ON build), the same file writes the seed corpus
@@ -93,6 +96,7 @@ struct fpeer {
 	bool natt_force, pfs, only_a;
 	bool sig, tunnel, legacy, want_id;
 	uint64_t live[TRACK_MAX]; /* ids installed and not uninstalled */
+	bool half[TRACK_MAX];     /* ... with their inbound SA only */
 	size_t nlive;
 	bool untracked; /* more than TRACK_MAX: stop checking */
 };
@@ -276,26 +280,43 @@ env_qm_policy(void *arg, const struct ike_qm_query *q, struct ike_qm_conf *out)
 	return 0;
 }
 
+/* A pair comes whole, or (a responder's) as its inbound SA and later
+ * its outbound SA under the same id; a soft association without keys. */
 static int
 env_install(void *arg, const struct ike_child_info *c,
             const struct dp_sa_params *in, const struct dp_sa_params *out)
 {
 	struct fpeer *p = arg;
+	size_t at = p->nlive;
 
-	check((in == NULL) == (out == NULL), "half a pair installed");
-	check((in == NULL) == c->soft, "soft association with keys");
-	if (in != NULL) {
-		check(in->spi == c->spi_in && out->spi == c->spi_out,
-		      "SPIs differ from the info");
-		check(in->enc_key_len <= 64 && out->enc_key_len <= 64,
-		      "key too long");
-	}
+	check((in == NULL && out == NULL) == c->soft,
+	      "soft association with keys, or a pair without");
+	check(in == NULL || in->spi == c->spi_in, "SPIs differ from the info");
+	check(out == NULL || out->spi == c->spi_out,
+	      "SPIs differ from the info");
+	check((in == NULL || in->enc_key_len <= 64) &&
+	          (out == NULL || out->enc_key_len <= 64),
+	      "key too long");
+	check(out != NULL || in == NULL || !c->initiator,
+	      "an initiator's inbound SA alone");
 	for (size_t i = 0; i < p->nlive; i++)
-		check(p->live[i] != c->id, "an id installed twice");
-	if (p->nlive == TRACK_MAX)
+		if (p->live[i] == c->id)
+			at = i;
+	if (in == NULL && out != NULL) {
+		/* The second half: its inbound SA must be in, alone. */
+		check(p->untracked || (at < p->nlive && p->half[at]),
+		      "an outbound SA without its inbound one");
+		if (at < p->nlive)
+			p->half[at] = false;
+		return 0;
+	}
+	check(at == p->nlive, "an id installed twice");
+	if (p->nlive == TRACK_MAX) {
 		p->untracked = true;
-	else
+	} else {
+		p->half[p->nlive] = in != NULL && out == NULL;
 		p->live[p->nlive++] = c->id;
+	}
 	return 0;
 }
 
@@ -306,7 +327,9 @@ env_uninstall(void *arg, const struct ike_child_info *c)
 
 	for (size_t i = 0; i < p->nlive; i++)
 		if (p->live[i] == c->id) {
-			p->live[i] = p->live[--p->nlive];
+			p->nlive--;
+			p->live[i] = p->live[p->nlive];
+			p->half[i] = p->half[p->nlive];
 			return;
 		}
 	check(p->untracked, "uninstall of a pair that is not in");
@@ -561,7 +584,7 @@ check_peer(struct fpeer *p)
 {
 	struct ike *ike = p->ike;
 	uint64_t nsa = 0, est = 0, rheap = 0, aheap = 0, aacq = 0, arcv = 0;
-	uint64_t pairs = 0, soft = 0;
+	uint64_t pairs = 0, soft = 0, half = 0, nhalf = 0;
 	unsigned halfopen = 0;
 
 	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next) {
@@ -573,6 +596,10 @@ check_peer(struct fpeer *p)
 		for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next) {
 			check(!qm->dead, "a dead exchange after the call");
 			aheap += qm->queued;
+			half += qm->half != NULL;
+			check(qm->half == NULL ||
+			          (qm->role == IKE_ROLE_R && !qm->done),
+			      "a half pair outside a responder's exchange");
 			aacq += qm->active && qm->role == IKE_ROLE_I;
 			arcv += qm->active && qm->role == IKE_ROLE_R;
 		}
@@ -596,8 +623,12 @@ check_peer(struct fpeer *p)
 	      "Connection List Size");
 	check(ike->halfopen == halfopen, "half-open count");
 	check(ike->nsas == nsa, "SA count");
-	check(p->untracked || p->nlive == pairs + soft,
+	for (size_t i = 0; i < p->nlive; i++)
+		nhalf += p->half[i];
+	check(p->untracked || p->nlive == pairs + soft + half,
 	      "installed pairs and the negotiator's differ");
+	check(p->untracked || nhalf == half,
+	      "inbound SAs alone and the negotiator's differ");
 }
 
 static void

@@ -16,9 +16,11 @@
  * NAT traversal; soft associations; the retransmission limit; hostile
  * and out-of-order messages (crafted with the private helpers of
  * ike_int.h where they need real keys); duplicate deletes; idle and
- * kilobyte lifetimes; qmpermm.  After each, the installed SAs must pair
- * up: what one peer installed inbound the other installed outbound, with
- * the same SPI, algorithms, keys and selectors.
+ * kilobyte lifetimes; qmpermm; the responder's two-step install
+ * (inbound SA with message 2, outbound with message 3, the inbound one
+ * removed when message 3 never comes).  After each, the installed SAs
+ * must pair up: what one peer installed inbound the other installed
+ * outbound, with the same SPI, algorithms, keys and selectors.
  *
  * Set IKE_HARNESS_VERBOSE=1 to see both peers' logs.
  */
@@ -73,8 +75,9 @@ struct installed {
 	struct dp_sa_params in, out;
 	uint8_t kin[3][128], kout[3][128]; /* enc, ESP auth, AH auth */
 	bool soft;
+	bool half;  /* a responder's inbound SA alone (message 2 to 3) */
 	bool removed;
-	uint64_t removed_at, installed_at;
+	uint64_t removed_at, installed_at, out_at;
 	uint64_t bytes, last_use;
 	unsigned seq; /* order of install/uninstall events */
 };
@@ -94,11 +97,13 @@ struct peer {
 	bool refuse_qm; /* qm_policy says no */
 	bool down;      /* receives nothing */
 	bool install_fails;
+	bool install_out_fails; /* a responder's outbound SA is refused */
 	bool sig_bad;   /* sign with a wrong key */
 	bool usage;     /* provide env->usage */
 	struct installed sas[MAX_INSTALLED];
 	size_t nsas;
 	unsigned installs, uninstalls, soft_installs;
+	unsigned half_installs; /* inbound SAs installed alone */
 	unsigned keepalives;
 	char logbuf[1 << 16];
 	size_t loglen;
@@ -339,6 +344,10 @@ copy_params(struct dp_sa_params *dst, const struct dp_sa_params *src,
 	}
 }
 
+static struct installed *find_installed(struct peer *p, uint64_t id);
+
+/* Pairs come whole (initiator), or as a responder's inbound SA with
+ * message 2 and its outbound SA with message 3 (ike.h). */
 static int
 env_install(void *arg, const struct ike_child_info *c,
             const struct dp_sa_params *in, const struct dp_sa_params *out)
@@ -348,7 +357,27 @@ env_install(void *arg, const struct ike_child_info *c,
 
 	if (p->install_fails)
 		return -1;
+	if (in == NULL && out != NULL) {
+		/* The second half: an inbound SA of this pair is in. */
+		s = find_installed(p, c->id);
+		assert_non_null(s);
+		assert_true(s->half);
+		assert_false(c->soft);
+		assert_false(c->initiator);
+		assert_int_equal(c->spi_in, s->info.spi_in);
+		assert_int_equal(c->spi_out, s->info.spi_out);
+		if (p->install_out_fails)
+			return -1;
+		copy_params(&s->out, out, s->kout);
+		assert_int_equal(out->dir, DP_DIR_OUT);
+		assert_int_equal(out->spi, c->spi_out);
+		s->half = false;
+		s->out_at = W.now;
+		p->installs++;
+		return 0;
+	}
 	assert_true(p->nsas < MAX_INSTALLED);
+	assert_null(find_installed(p, c->id));
 	s = &p->sas[p->nsas++];
 	memset(s, 0, sizeof(*s));
 	s->info = *c;
@@ -363,12 +392,22 @@ env_install(void *arg, const struct ike_child_info *c,
 	}
 	assert_false(c->soft);
 	copy_params(&s->in, in, s->kin);
-	copy_params(&s->out, out, s->kout);
 	/* Every install names each direction right. */
 	assert_int_equal(in->dir, DP_DIR_IN);
-	assert_int_equal(out->dir, DP_DIR_OUT);
 	assert_int_equal(in->spi, c->spi_in);
+	if (out == NULL) {
+		/* A responder's inbound SA, as message 2 goes. */
+		assert_false(c->initiator);
+		s->half = true;
+		p->half_installs++;
+		return 0;
+	}
+	/* Only the initiator installs both at once. */
+	assert_true(c->initiator);
+	copy_params(&s->out, out, s->kout);
+	assert_int_equal(out->dir, DP_DIR_OUT);
 	assert_int_equal(out->spi, c->spi_out);
+	s->out_at = W.now;
 	p->installs++;
 	return 0;
 }
@@ -778,7 +817,7 @@ live_pairs(const struct peer *p)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < p->nsas; i++)
-		if (!p->sas[i].removed && !p->sas[i].soft)
+		if (!p->sas[i].removed && !p->sas[i].soft && !p->sas[i].half)
 			n++;
 	return n;
 }
@@ -825,10 +864,11 @@ assert_pairs_match(struct peer *a, struct peer *b, bool ports)
 		struct peer *x = round == 0 ? a : b, *y = round == 0 ? b : a;
 		for (size_t i = 0; i < x->nsas; i++) {
 			struct installed *s = &x->sas[i], *m = NULL;
-			if (s->removed || s->soft)
+			if (s->removed || s->soft || s->half)
 				continue;
 			for (size_t j = 0; j < y->nsas; j++)
 				if (!y->sas[j].removed && !y->sas[j].soft &&
+				    !y->sas[j].half &&
 				    y->sas[j].out.spi == s->in.spi)
 					m = &y->sas[j];
 			if (m == NULL)
@@ -847,7 +887,7 @@ static struct installed *
 last_pair(struct peer *p)
 {
 	for (size_t i = p->nsas; i-- > 0;)
-		if (!p->sas[i].removed && !p->sas[i].soft)
+		if (!p->sas[i].removed && !p->sas[i].soft && !p->sas[i].half)
 			return &p->sas[i];
 	return NULL;
 }
@@ -2881,6 +2921,208 @@ test_ikev2_in_ikev1(void **state)
 	assert_int_equal(PB.st.isadb_list_size, 1);
 	assert_int_equal(sent_by(1), 1);
 }
+/* ---- the responder installs in two steps (ike.h, env->install) --------- */
+
+/* The responder's record whose inbound SA alone is in, or NULL. */
+static struct installed *
+half_pair(struct peer *p)
+{
+	for (size_t i = 0; i < p->nsas; i++)
+		if (p->sas[i].half && !p->sas[i].removed)
+			return &p->sas[i];
+	return NULL;
+}
+
+/* Runs a millisecond at a time until *n reaches want (at most limit ms). */
+static void
+run_until_count(const unsigned *n, unsigned want, unsigned limit)
+{
+	for (unsigned i = 0; i < limit && *n < want; i++)
+		run_for(1);
+	assert_int_equal(*n, want);
+}
+
+static int
+drop_qm3(unsigned idx, const struct sent *s)
+{
+	/* Datagrams 0-5 are main mode, 6-8 quick mode 1-3: every message
+	 * 3 from A (and its resends for duplicates of message 2) is lost. */
+	return idx >= 8 && s->by == 0 ? DROP : PASS;
+}
+
+/*
+ * The responder's inbound SA is live from the moment it sends message 2,
+ * so the initiator's first ESP packets (sent once it has message 2)
+ * find it; its outbound SA comes only with message 3, when it knows the
+ * initiator has the keys.  The pair counts (Key Additions, IKE Quick
+ * Mode) only when whole.  An acquire of B's for the flow in between (a
+ * reply to A's first packet) joins the exchange instead of starting a
+ * second pair.
+ */
+static void
+test_responder_inbound_first(void **state)
+{
+	struct installed *a, *b;
+	struct ike_acquire rev;
+	unsigned sent;
+
+	(void)state;
+	start_both();
+	acquire(&PA, &PB);
+	run_until_count(&PB.half_installs, 1, 5000);
+	/* B just sent message 2, with its inbound SA already in. */
+	assert_int_equal(W.nsent, 8);
+	assert_int_equal(W.sent[7].by, 1);
+	assert_int_equal(exch_of(7), IKE_EXCH_QUICK);
+	b = half_pair(&PB);
+	assert_non_null(b);
+	assert_int_equal(b->installed_at, W.sent[7].at);
+	assert_int_equal(b->in.dir, DP_DIR_IN);
+	assert_int_equal(b->in.spi, b->info.spi_in);
+	assert_int_equal(PB.installs, 0);
+	assert_int_equal(PB.st.key_additions, 0);
+	assert_int_equal(PB.st.ike_quick_mode, 0);
+	assert_int_equal(PB.st.active_receive, 1);
+	assert_int_equal(PB.st.total_get_spi, 1);
+	/* A installs on message 2 and sends 3: B's inbound SA is what A's
+	 * outbound one sends to, while message 3 is still on its way. */
+	run_until_count(&PA.installs, 1, 1000);
+	assert_int_equal(W.nsent, 9);
+	a = last_pair(&PA);
+	assert_ptr_equal(half_pair(&PB), b);
+	assert_params_equal(&b->in, &a->out, true);
+	assert_int_equal(PB.installs, 0);
+	/* A reply of B's to A's first packet: no outbound SA yet, so the
+	 * datapath asks; the acquire joins the exchange. */
+	sent = W.nsent;
+	rev = acq_hosts(&PB, &PA, false);
+	assert_int_equal(ike_acquire(PB.ike, &rev), 0);
+	assert_int_equal(W.nsent, sent);
+	assert_int_equal(PB.st.total_acquire, 0);
+	assert_int_equal(PB.st.active_acquire, 0);
+	assert_int_equal(PB.st.acquire_failures, 0);
+	/* Message 3: the outbound SA completes B's pair. */
+	run_until_count(&PB.installs, 1, 1000);
+	assert_false(b->half);
+	assert_int_equal(b->out_at, W.sent[8].at + LATENCY_MS);
+	assert_true(b->installed_at < b->out_at);
+	assert_int_equal(PB.half_installs, 1);
+	assert_int_equal(PB.st.key_additions, 1);
+	assert_int_equal(PB.st.ike_quick_mode, 1);
+	assert_int_equal(PB.st.active_receive, 0);
+	assert_pairs_match(&PA, &PB, true);
+	/* The same acquire just after (raised before the outbound SA
+	 * reached the datapath's workers): the same answer. */
+	run_for(IKE_ACQUIRE_ECHO_MS / 2);
+	assert_int_equal(ike_acquire(PB.ike, &rev), 0);
+	assert_int_equal(W.nsent, sent);
+	assert_int_equal(PB.st.total_acquire, 0);
+	/* Nothing more: no second pair from these acquires. */
+	run_for(60000);
+	assert_int_equal(W.nsent, sent);
+	assert_int_equal(PA.installs, 1);
+	assert_int_equal(PB.installs, 1);
+	assert_int_equal(PA.uninstalls + PB.uninstalls, 0);
+	assert_int_equal(PA.st.key_additions, 1);
+	assert_int_equal(PB.st.key_additions, 1);
+	assert_int_equal(PB.st.receive_failures, 0);
+	/* Long after, an acquire means the datapath lost the outbound SA
+	 * (an administrator's delete): B negotiates, now as initiator. */
+	assert_int_equal(ike_acquire(PB.ike, &rev), 0);
+	assert_int_equal(PB.st.total_acquire, 1);
+	run_for(5000);
+	assert_int_equal(PB.installs, 2);
+	assert_int_equal(PA.installs, 2);
+	assert_int_equal(PA.half_installs, 1);
+	assert_pairs_match(&PA, &PB, true);
+}
+
+/* Message 3 never arrives: B's lone inbound SA is removed when its quick
+ * mode gives up (message 2's retransmissions spent), counted as a failed
+ * receive, never as a pair. */
+static void
+test_responder_no_qm3(void **state)
+{
+	struct installed *b;
+
+	(void)state;
+	W.fault = drop_qm3;
+	start_both();
+	acquire(&PA, &PB);
+	run_for(5000);
+	assert_int_equal(PA.installs, 1); /* A has it, B does not know */
+	b = half_pair(&PB);
+	assert_non_null(b);
+	assert_int_equal(PB.installs, 0);
+	assert_int_equal(PB.st.active_receive, 1);
+	run_for(300000);
+	assert_true(b->removed);
+	assert_null(half_pair(&PB));
+	assert_true(b->removed_at > b->installed_at + 60000);
+	assert_int_equal(PB.uninstalls, 1);
+	assert_int_equal(PB.installs, 0);
+	assert_int_equal(PB.st.key_additions, 0);
+	assert_int_equal(PB.st.ike_quick_mode, 0);
+	assert_int_equal(PB.st.receive_failures, 1);
+	assert_int_equal(PB.st.active_receive, 0);
+	/* The main mode SA is untouched. */
+	assert_int_equal(PB.st.ike_main_mode, 1);
+}
+
+/* B refuses its outbound SA on message 3: the inbound one goes at once
+ * (Key Addition Failures); with the main mode SA deleted between
+ * messages 2 and 3 the inbound SA goes with it too. */
+static void
+test_responder_half_ends(void **state)
+{
+	struct installed *b;
+
+	(void)state;
+	PB.install_out_fails = true;
+	start_both();
+	acquire(&PA, &PB);
+	run_for(5000);
+	assert_int_equal(PA.installs, 1);
+	assert_int_equal(PB.half_installs, 1);
+	assert_int_equal(PB.installs, 0);
+	assert_int_equal(PB.uninstalls, 1);
+	assert_true(PB.sas[0].removed);
+	assert_int_equal(PB.st.key_addition_failures, 1);
+	assert_int_equal(PB.st.key_additions, 0);
+	assert_int_equal(PB.st.receive_failures, 1);
+	assert_int_equal(PB.st.ike_quick_mode, 0);
+
+	/* Again, message 3 lost, and B's main mode SA goes meanwhile
+	 * (delete all): no inbound SA left behind. */
+	world_reset();
+	peer_setup(&PA, 0, "red", "10.77.0.1", 1);
+	peer_setup(&PB, 1, "blue", "10.77.0.2", 2);
+	W.fault = drop_qm3;
+	start_both();
+	acquire(&PA, &PB);
+	run_for(5000);
+	b = half_pair(&PB);
+	assert_non_null(b);
+	ike_delete_all(PB.ike);
+	assert_true(b->removed);
+	assert_int_equal(PB.uninstalls, 1);
+	assert_int_equal(PB.st.ike_quick_mode, 0);
+	assert_int_equal(PB.st.active_receive, 0);
+	/* ike_free too (the service stops): nothing half in survives. */
+	world_reset();
+	peer_setup(&PA, 0, "red", "10.77.0.1", 1);
+	peer_setup(&PB, 1, "blue", "10.77.0.2", 2);
+	W.fault = drop_qm3;
+	start_both();
+	acquire(&PA, &PB);
+	run_for(5000);
+	b = half_pair(&PB);
+	assert_non_null(b);
+	peer_stop(&PB);
+	assert_true(b->removed);
+	assert_int_equal(PB.uninstalls, 1);
+}
+
 int
 main(void)
 {
@@ -2927,6 +3169,9 @@ main(void)
 	    T(test_qmpermm),
 	    T(test_qm_retry_after_refusal),
 	    T(test_ikev2_in_ikev1),
+	    T(test_responder_inbound_first),
+	    T(test_responder_no_qm3),
+	    T(test_responder_half_ends),
 #undef T
 	};
 
