@@ -196,30 +196,58 @@ ike_info_delete_isakmp(struct ike_isa *sa)
 
 /* ---- INITIAL-CONTACT --------------------------------------------------- */
 
+/* Made under the identity of sa before sa started? */
+static bool
+ic_old_sa(const struct ike_isa *o, const struct ike_isa *sa)
+{
+	return o != sa && !o->dead && o->step == IKE_MM_DONE &&
+	       o->established_ms < sa->created_ms &&
+	       memcmp(o->peer_idh, sa->peer_idh, IKE_RXH_LEN) == 0;
+}
+
+static bool
+ic_old_child(const struct ike_child *c, const struct ike_isa *sa)
+{
+	return !c->dead && !c->info.soft &&
+	       c->info.installed_ms < sa->created_ms &&
+	       memcmp(c->peer_idh, sa->peer_idh, IKE_RXH_LEN) == 0;
+}
+
 void
 ike_initial_contact(struct ike_isa *sa)
 {
 	struct ike *ike = sa->ike;
 	unsigned nsa = 0, nchild = 0;
+	struct ike_isa *o;
+	struct ike_child *c;
 
 	/* The peer has rebooted: what we had with this identity before it
 	 * started this SA is gone on its side.  SAs it negotiated at the
-	 * same time (both sides initiating) are not "before" and stay. */
-	for (struct ike_isa *o = ike->sas; o != NULL; o = o->next) {
-		if (o == sa || o->dead || o->step != IKE_MM_DONE ||
-		    o->established_ms >= sa->created_ms ||
-		    memcmp(o->peer_idh, sa->peer_idh, IKE_RXH_LEN) != 0)
-			continue;
-		ike_sa_kill(o);
-		nsa++;
-	}
-	for (struct ike_child *c = ike->children; c != NULL; c = c->next) {
-		if (c->dead || c->info.soft ||
-		    c->info.installed_ms >= sa->created_ms ||
-		    memcmp(c->peer_idh, sa->peer_idh, IKE_RXH_LEN) != 0)
-			continue;
-		ike_child_delete(ike, c, false);
-		nchild++;
+	 * same time (both sides initiating) are not "before" and stay.
+	 * The identity's lists hold it all, unless memory ran out when an
+	 * SA was indexed (ident NULL): then everything is looked at. */
+	if (sa->ident != NULL && !ike->ident_partial) {
+		TAILQ_FOREACH(o, &sa->ident->sas, ident_link)
+			if (ic_old_sa(o, sa)) {
+				ike_sa_kill(o);
+				nsa++;
+			}
+		TAILQ_FOREACH(c, &sa->ident->children, ident_link)
+			if (ic_old_child(c, sa)) {
+				ike_child_delete(ike, c, false);
+				nchild++;
+			}
+	} else {
+		for (o = ike->sas; o != NULL; o = o->next)
+			if (ic_old_sa(o, sa)) {
+				ike_sa_kill(o);
+				nsa++;
+			}
+		for (c = ike->children; c != NULL; c = c->next)
+			if (ic_old_child(c, sa)) {
+				ike_child_delete(ike, c, false);
+				nchild++;
+			}
 	}
 	ike_sa_log(ike, sa, LOG_NOTICE,
 	           "INITIAL-CONTACT: %u old main mode SA(s) and %u SA "
@@ -278,10 +306,11 @@ take_delete(struct ike_isa *sa, const struct ike_delete *d)
 		            d->proto == IKE_PROTO_AH) &&
 		           d->spi_size == 4) {
 			uint32_t spi = ld32(s);
-			for (struct ike_child *c = ike->children;
-			     c != NULL && !found; c = c->next) {
-				if (c->dead || c->info.soft ||
-				    c->peer != sa->peer)
+			struct ike_child *c;
+			TAILQ_FOREACH(c, &sa->peer->children, peer_link) {
+				if (found)
+					break;
+				if (c->dead || c->info.soft)
 					continue;
 				if ((d->proto == IKE_PROTO_ESP &&
 				     c->info.proto != DP_PROTO_AH &&

@@ -6,7 +6,11 @@
  * Objects and who owns them (all owned by struct ike):
  *
  *   struct ike_peer   one per peer address: half-open count, references
- *                     from SAs and children (Connection List Size).
+ *                     from SAs and children (Connection List Size), and
+ *                     the lists of both, so that what concerns one peer
+ *                     never walks all of them.
+ *   struct ike_ident  one per authenticated peer identity: its
+ *                     established SAs and their pairs (INITIAL-CONTACT).
  *   struct ike_isa     one ISAKMP (main mode) SA, from message 1 to its
  *                     death; in ike->sas (oldest first) and a hash on
  *                     the initiator cookie.  Owns its quick mode
@@ -21,7 +25,13 @@
  * Deletion is deferred: a step marks objects dead and ike_reap() frees
  * them when the API call ends, so that no payload handler frees what a
  * caller further up still holds (duplicate and cascaded deletes,
- * CVE-2023-38712).
+ * CVE-2023-38712).  Dead objects stay on their lists until then; every
+ * walk skips them.
+ *
+ * Time: each SA (its quick modes included) and each pair has a node in
+ * a binary heap of deadlines (struct ike_tnode); ike_timer runs only the
+ * objects that are due, and each of them registers its next deadlines
+ * again (ike_due).  Inbound SPIs in use are a hash set (ike_spi_*).
  *
  * States are indexes into per-role step tables (STYLE.md practice 8):
  * mm_steps[role][sa->step] in ike_mm.c, qm_steps[role][qm->step] in
@@ -35,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "ike.h"
 #include "ike_crypto.h"
@@ -120,20 +131,53 @@ struct ike_tx {
 
 /* ---- objects --------------------------------------------------------- */
 
+struct ike_isa;
+struct ike_child;
+struct ike_qm;
+TAILQ_HEAD(ike_isa_list, ike_isa);
+TAILQ_HEAD(ike_child_list, ike_child);
+
+/*
+ * A place in the timer heap (ike_sa.c).  due is the earliest deadline
+ * registered since the owner last ran (UINT64_MAX: none, not in the
+ * heap); deadlines that move later leave it early, which costs one
+ * harmless run.
+ */
+struct ike_tnode {
+	uint64_t due;
+	size_t at;                  /* index in ike->heap while in it */
+	struct ike_isa *sa;         /* the owner: an SA or a pair */
+	struct ike_child *child;
+	struct ike_tnode *run_next; /* ike_timer's batch */
+};
+
 struct ike_peer {
 	struct ike_peer *hnext;
 	struct dp_addr addr;
 	unsigned refs;
 	unsigned halfopen; /* half-open responder SAs */
+	struct ike_isa_list sas;        /* oldest first, dead ones too */
+	struct ike_child_list children; /* linked pairs, oldest first */
 };
 
-struct ike_qm;
+/* An authenticated identity (hash of its ID payload) and what was made
+ * under it; freed when both lists are empty. */
+struct ike_ident {
+	struct ike_ident *hnext;
+	uint8_t idh[IKE_RXH_LEN];
+	struct ike_isa_list sas;        /* established SAs */
+	struct ike_child_list children; /* their linked pairs */
+};
 
 struct ike_isa {
 	struct ike *ike;
 	struct ike_isa *next;  /* ike->sas, oldest first */
 	struct ike_isa *hnext; /* hash chain on icookie */
 	struct ike_peer *peer;
+	TAILQ_ENTRY(ike_isa) peer_link;  /* peer->sas */
+	struct ike_ident *ident;         /* from establishment; or NULL */
+	TAILQ_ENTRY(ike_isa) ident_link; /* ident->sas */
+	struct ike_tnode tn;
 	enum ike_role role;
 	unsigned step; /* mm_steps[role] index; IKE_MM_DONE: established */
 	bool dead;
@@ -246,6 +290,11 @@ struct ike_qm {
 struct ike_child {
 	struct ike_child *next; /* ike->children, oldest first */
 	struct ike_peer *peer;
+	bool linked; /* in ike->children and its peer's and ident's lists */
+	TAILQ_ENTRY(ike_child) peer_link;
+	struct ike_ident *ident;
+	TAILQ_ENTRY(ike_child) ident_link;
+	struct ike_tnode tn;
 	struct ike_child_info info;
 	uint8_t peer_idh[IKE_RXH_LEN];
 	struct ike_qm_conf conf; /* for rekeys: offers, PFS, selectors */
@@ -255,6 +304,7 @@ struct ike_child {
 	uint64_t out_ms;   /* its outbound SA went in (ike_acquire_echo) */
 	uint64_t soft_bytes;
 	uint32_t idle_s;
+	bool spis_held;  /* spi_in, ah_spi_in referenced (ike_spi_ref) */
 	bool rekeying;   /* a replacement is being negotiated */
 	bool superseded; /* a newer pair with the same selectors exists */
 	bool dead;
@@ -290,10 +340,20 @@ struct ike {
 	size_t sa_hsize, nsas;
 	struct ike_peer **peer_hash;
 	size_t peer_hsize, npeers;
+	struct ike_ident **ident_hash;
+	size_t ident_hsize, nidents;
+	bool ident_partial; /* an SA could not be indexed (out of memory) */
 	struct ike_child *children, **children_tail;
 	uint64_t next_child_id;
 	unsigned halfopen;
-	uint64_t next_due;
+	/* The timer heap: room for one node per SA and pair, reserved when
+	 * they are made, so that ike_due never allocates. */
+	struct ike_tnode **heap;
+	size_t nheap, capheap, ntnodes;
+	/* Inbound SPIs in use (exchanges and pairs): open addressing,
+	 * 0 = empty; refs per SPI. */
+	uint32_t *spis, *spi_refs;
+	size_t spi_size, nspis;
 	uint64_t invalid_cookie_notify_ms;
 	bool reap;
 	struct ike_refused refused[IKE_REFUSED_MAX];
@@ -323,8 +383,13 @@ void ike_addr_str(const struct dp_addr *a, char *buf, size_t len);
 
 void ike_random(struct ike *ike, void *buf, size_t len);
 uint32_t ike_random32(struct ike *ike);
-/* A deadline: lowers the next timer if earlier. */
-void ike_due(struct ike *ike, uint64_t when);
+/* A deadline of tn's owner (0: none): lowers its place in the heap. */
+void ike_due(struct ike *ike, struct ike_tnode *tn, uint64_t when);
+/* A node for a new SA or pair (room in the heap reserved): 0, or -1 out
+ * of memory.  Release takes it out of the heap. */
+int ike_tnode_init(struct ike *ike, struct ike_tnode *tn, struct ike_isa *sa,
+                   struct ike_child *child);
+void ike_tnode_release(struct ike *ike, struct ike_tnode *tn);
 /* t + pct% of span at random (jitter), in ms. */
 uint64_t ike_jitter(struct ike *ike, uint64_t span_ms, unsigned pct);
 
@@ -333,6 +398,17 @@ bool ike_addr_eq(const struct dp_addr *a, const struct dp_addr *b);
 struct ike_peer *ike_peer_get(struct ike *ike, const struct dp_addr *addr);
 struct ike_peer *ike_peer_find(struct ike *ike, const struct dp_addr *addr);
 void ike_peer_put(struct ike *ike, struct ike_peer *p);
+
+/* The identity with this hash, made if new; NULL out of memory.  Put
+ * frees it once it lists nothing. */
+struct ike_ident *ike_ident_get(struct ike *ike, const uint8_t *idh);
+void ike_ident_put(struct ike *ike, struct ike_ident *id);
+
+/* Inbound SPIs in use: a reference per exchange or pair that holds
+ * one.  ref: 0, or -1 out of memory. */
+int ike_spi_ref(struct ike *ike, uint32_t spi);
+void ike_spi_unref(struct ike *ike, uint32_t spi);
+bool ike_spi_in_use(const struct ike *ike, uint32_t spi);
 
 /* A new SA; a responder's carries the peer's cookie (peer_icookie). */
 struct ike_isa *ike_sa_new(struct ike *ike, enum ike_role role,
@@ -354,14 +430,16 @@ bool ike_msgid_used(const struct ike_isa *sa, uint32_t msgid);
 void ike_msgid_add(struct ike_isa *sa, uint32_t msgid);
 uint32_t ike_msgid_new(struct ike_isa *sa);
 
-/* Sends and keeps bytes (ike->txbuf, len) as tx's message; with
- * retransmit, arms the timer.  Counts Send Failures. */
-int ike_tx_set(struct ike *ike, struct ike_tx *tx, const uint8_t *buf,
+/* Sends and keeps bytes (ike->txbuf, len) as tx's message (tx: sa's
+ * or one of its quick modes'); with retransmit, arms sa's timer.  Counts
+ * Send Failures. */
+int ike_tx_set(struct ike_isa *sa, struct ike_tx *tx, const uint8_t *buf,
                size_t len, const struct ike_endpoint *from,
                const struct ike_endpoint *to, bool retransmit);
 void ike_tx_clear(struct ike_tx *tx);
-/* Retransmits tx if due (backoff); 0, or -1 when the tries are spent. */
-int ike_tx_timer(struct ike *ike, struct ike_tx *tx);
+/* Retransmits tx (sa's or one of its quick modes') if due (backoff); 0,
+ * or -1 when the tries are spent. */
+int ike_tx_timer(struct ike_isa *sa, struct ike_tx *tx);
 int ike_send(struct ike *ike, const uint8_t *buf, size_t len,
              const struct ike_endpoint *from, const struct ike_endpoint *to);
 /* The message is a duplicate of the last one received (rxh): resend
@@ -428,7 +506,8 @@ void ike_child_timer(struct ike *ike, struct ike_child *c);
 void ike_child_delete(struct ike *ike, struct ike_child *c,
                       bool send_delete);
 void ike_child_free(struct ike *ike, struct ike_child *c);
-struct ike_child *ike_child_by_id(struct ike *ike, uint64_t id);
+/* A live pair of a peer by id (0: none). */
+struct ike_child *ike_child_by_id(struct ike_peer *p, uint64_t id);
 /* Does a pending initiator exchange cover this acquire already? */
 struct ike_qm *ike_qm_find_acquire(struct ike *ike,
                                    const struct ike_acquire *a,
@@ -445,7 +524,6 @@ struct ike_qm *ike_qm_find_acquire(struct ike *ike,
  */
 #define IKE_ACQUIRE_ECHO_MS 2000
 bool ike_acquire_echo(struct ike *ike, const struct ike_acquire *a);
-bool ike_spi_in_use(struct ike *ike, uint32_t spi);
 void ike_ts_from_addr(struct ike_ts *ts, const struct dp_addr *a);
 bool ike_ts_eq(const struct ike_ts *a, const struct ike_ts *b);
 

@@ -684,7 +684,7 @@ send_msg(struct ike_isa *sa, struct ike_msg_builder *b, bool retransmit)
 
 	if (ike_build_seal(sa, b, sa->iv, sa->iv, &len) < 0)
 		return -1;
-	return ike_tx_set(sa->ike, &sa->tx, b->buf, len, &sa->local,
+	return ike_tx_set(sa, &sa->tx, b->buf, len, &sa->local,
 	                  &sa->remote, retransmit);
 }
 
@@ -804,6 +804,8 @@ i_mm4(struct ike_isa *sa, struct ike_rx *rx)
 {
 	struct ike *ike = sa->ike;
 	struct ike_msg_builder b;
+	struct ike_isa *o;
+	struct ike_child *c;
 
 	if (take_ke_nonce(sa, rx, &sa->gxr, sa->nr, &sa->nrlen) < 0)
 		return IKE_STEP_FAIL;
@@ -818,12 +820,11 @@ i_mm4(struct ike_isa *sa, struct ike_rx *rx)
 	/* INITIAL-CONTACT only when we hold nothing with this peer: it
 	 * tells the peer to forget what it had with us. */
 	sa->send_ic = true;
-	for (struct ike_isa *o = ike->sas; o != NULL; o = o->next)
-		if (o != sa && !o->dead && o->peer == sa->peer &&
-		    o->step == IKE_MM_DONE)
+	TAILQ_FOREACH(o, &sa->peer->sas, peer_link)
+		if (o != sa && !o->dead && o->step == IKE_MM_DONE)
 			sa->send_ic = false;
-	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
-		if (!c->dead && !c->info.soft && c->peer == sa->peer)
+	TAILQ_FOREACH(c, &sa->peer->children, peer_link)
+		if (!c->dead && !c->info.soft)
 			sa->send_ic = false;
 	ike_build_begin(sa, &b, IKE_EXCH_MAIN, 0, true);
 	if (add_auth(sa, &b) < 0)

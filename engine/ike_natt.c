@@ -225,5 +225,5 @@ ike_natt_timer(struct ike_isa *sa)
 			                         &sa->remote);
 		sa->keepalive_ms = ike->now + ike->conf.keepalive_ms;
 	}
-	ike_due(ike, sa->keepalive_ms);
+	ike_due(ike, &sa->tn, sa->keepalive_ms);
 }

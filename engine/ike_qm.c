@@ -566,22 +566,9 @@ spi_of(const struct ike_prop *p)
 
 /* ---- SPIs ------------------------------------------------------------------ */
 
-bool
-ike_spi_in_use(struct ike *ike, uint32_t spi)
-{
-	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
-		if (!c->dead && (c->info.spi_in == spi || c->info.ah_spi_in == spi))
-			return true;
-	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next)
-		for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
-			if (!qm->dead &&
-			    (qm->esp_spi_in == spi || qm->ah_spi_in == spi))
-				return true;
-	return false;
-}
-
 /* Inbound SPIs: random, above the reserved 1-255 (RFC 4303 section
- * 2.1), not in use here. */
+ * 2.1), not in use here (held by an exchange or a pair until it is
+ * freed: ike_spi_ref). */
 static int
 spi_alloc(struct ike *ike, uint32_t *out)
 {
@@ -589,6 +576,8 @@ spi_alloc(struct ike *ike, uint32_t *out)
 		uint32_t spi = ike_random32(ike);
 		if (spi < 256 || ike_spi_in_use(ike, spi))
 			continue;
+		if (ike_spi_ref(ike, spi) < 0)
+			break;
 		IKE_STAT_INC(ike, total_get_spi);
 		*out = spi;
 		return 0;
@@ -621,6 +610,8 @@ ike_qm_free(struct ike *ike, struct ike_qm *qm)
 {
 	qm_half_remove(ike, qm);
 	qm_gauges_off(ike, qm);
+	ike_spi_unref(ike, qm->esp_spi_in);
+	ike_spi_unref(ike, qm->ah_spi_in);
 	ike_dh_free(qm->dh);
 	free(qm->peer_ke);
 	if (qm->gqm != NULL) {
@@ -652,7 +643,7 @@ qm_finish(struct ike_qm *qm)
 	qm->done = true;
 	qm->tx.due = 0;
 	qm->linger_ms = ike->now + ike_linger_ms(ike);
-	ike_due(ike, qm->linger_ms);
+	ike_due(ike, &qm->sa->tn, qm->linger_ms);
 	qm_gauges_off(ike, qm);
 	ike_dh_free(qm->dh);
 	qm->dh = NULL;
@@ -663,12 +654,42 @@ qm_finish(struct ike_qm *qm)
 	}
 }
 
-/* A new pair (or soft association) joins ike->children, oldest first. */
+/* A new pair (or soft association) joins ike->children and its peer's
+ * pairs, oldest first, and its identity's (ident: the main mode SA's,
+ * NULL for none). */
 static void
-child_link(struct ike *ike, struct ike_child *c)
+child_link(struct ike *ike, struct ike_child *c, struct ike_ident *ident)
 {
 	*ike->children_tail = c;
 	ike->children_tail = &c->next;
+	TAILQ_INSERT_TAIL(&c->peer->children, c, peer_link);
+	c->ident = ident;
+	if (ident != NULL)
+		TAILQ_INSERT_TAIL(&ident->children, c, ident_link);
+	c->linked = true;
+}
+
+/* A pair object for sa's peer, with its place in the timer heap; NULL
+ * out of memory.  ike_child_free undoes it (and child_link). */
+static struct ike_child *
+child_alloc(struct ike_isa *sa)
+{
+	struct ike *ike = sa->ike;
+	struct ike_child *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (ike_tnode_init(ike, &c->tn, NULL, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->peer = ike_peer_get(ike, &sa->remote.addr);
+	if (c->peer == NULL) {
+		ike_tnode_release(ike, &c->tn);
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
 /* A soft association: the peer never answered and the policy says
@@ -678,15 +699,10 @@ soft_association(struct ike_qm *qm)
 {
 	struct ike_isa *sa = qm->sa;
 	struct ike *ike = sa->ike;
-	struct ike_child *c = calloc(1, sizeof(*c));
+	struct ike_child *c = child_alloc(sa);
 
 	if (c == NULL)
 		return;
-	c->peer = ike_peer_get(ike, &sa->remote.addr);
-	if (c->peer == NULL) {
-		free(c);
-		return;
-	}
 	c->info.id = ike->next_child_id++;
 	c->info.rule_id = qm->conf.rule_id;
 	c->info.soft = true;
@@ -701,13 +717,12 @@ soft_association(struct ike_qm *qm)
 	c->hard_ms = ike->now + (uint64_t)sa->soft_s * 1000;
 	if (ike->env->install == NULL ||
 	    ike->env->install(ike->env->arg, &c->info, NULL, NULL) < 0) {
-		ike_peer_put(ike, c->peer);
-		free(c);
+		ike_child_free(ike, c);
 		return;
 	}
-	child_link(ike, c);
+	child_link(ike, c, NULL);
 	IKE_STAT_INC(ike, soft_associations);
-	ike_due(ike, c->hard_ms);
+	ike_due(ike, &c->tn, c->hard_ms);
 	ike_sa_log(ike, sa, LOG_NOTICE,
 	           "peer silent: soft association (clear text) for %u s",
 	           sa->soft_s);
@@ -730,7 +745,7 @@ ike_qm_fail(struct ike_qm *qm, enum ike_fail why, bool peer_silent)
 		IKE_STAT_INC(ike, acquire_failures);
 		if (peer_silent && qm->conf.soft && qm->have_acq)
 			soft_association(qm);
-		old = ike_child_by_id(ike, qm->rekey_of);
+		old = ike_child_by_id(sa->peer, qm->rekey_of);
 		if (old != NULL)
 			old->rekeying = false; /* lives on to its end */
 	} else {
@@ -911,7 +926,7 @@ qm_send1(struct ike_qm *qm)
 	if (ike_build_hash12(sa, &b, hoff, qm->msgid, NULL, 0) < 0 ||
 	    ike_build_seal(sa, &b, qm->iv, qm->iv, &len) < 0)
 		return -1;
-	ike_tx_set(ike, &qm->tx, b.buf, len, &sa->local, &sa->remote, true);
+	ike_tx_set(sa, &qm->tx, b.buf, len, &sa->local, &sa->remote, true);
 	sa->nqm++;
 	ike_sa_log(ike, sa, LOG_INFO, "quick mode %08x started (%u "
 	                              "proposals%s)",
@@ -1003,8 +1018,13 @@ struct ike_qm *
 ike_qm_find_acquire(struct ike *ike, const struct ike_acquire *a,
                     const struct ike_qm_conf *conf)
 {
-	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->dead || !ike_addr_eq(&sa->remote.addr, &a->peer.addr))
+	struct ike_peer *p = ike_peer_find(ike, &a->peer.addr);
+	struct ike_isa *sa;
+
+	if (p == NULL)
+		return NULL;
+	TAILQ_FOREACH(sa, &p->sas, peer_link) {
+		if (sa->dead)
 			continue;
 		for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
 			if (qm->role == IKE_ROLE_I && !qm->done && !qm->dead &&
@@ -1019,18 +1039,23 @@ ike_qm_find_acquire(struct ike *ike, const struct ike_acquire *a,
 bool
 ike_acquire_echo(struct ike *ike, const struct ike_acquire *a)
 {
-	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->dead || !ike_addr_eq(&sa->remote.addr, &a->peer.addr))
+	struct ike_peer *p = ike_peer_find(ike, &a->peer.addr);
+	struct ike_isa *sa;
+	struct ike_child *c;
+
+	if (p == NULL)
+		return false;
+	TAILQ_FOREACH(sa, &p->sas, peer_link) {
+		if (sa->dead)
 			continue;
 		for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
 			if (qm->half != NULL && !qm->dead &&
 			    ts_carry(&qm->ts_local, &qm->ts_remote, a))
 				return true;
 	}
-	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
+	TAILQ_FOREACH(c, &p->children, peer_link)
 		if (!c->dead && !c->info.soft && !c->info.initiator &&
 		    ike->now < c->out_ms + IKE_ACQUIRE_ECHO_MS &&
-		    ike_addr_eq(&c->info.peer.addr, &a->peer.addr) &&
 		    ts_carry(&c->info.local_ts, &c->info.remote_ts, a))
 			return true;
 	return false;
@@ -1062,11 +1087,12 @@ sel_of(const struct ike_ts *src, const struct ike_ts *dst,
 	sel->dport = dst->port;
 }
 
-/* Does o carry the same flow as c (a pair c would replace)? */
+/* Does o (a pair of c's peer) carry the same flow as c (a pair c
+ * would replace)? */
 static bool
 same_flow(const struct ike_child *o, const struct ike_child *c)
 {
-	return o != c && !o->dead && !o->info.soft && o->peer == c->peer &&
+	return o != c && !o->dead && !o->info.soft &&
 	       o->info.rule_id == c->info.rule_id &&
 	       ike_ts_eq(&o->info.local_ts, &c->info.local_ts) &&
 	       ike_ts_eq(&o->info.remote_ts, &c->info.remote_ts);
@@ -1074,20 +1100,22 @@ same_flow(const struct ike_child *o, const struct ike_child *c)
 
 /* Marks older pairs with the same selectors as superseded by c. */
 static void
-supersede(struct ike *ike, const struct ike_child *c)
+supersede(const struct ike_child *c)
 {
-	for (struct ike_child *o = ike->children; o != NULL; o = o->next)
+	struct ike_child *o;
+
+	TAILQ_FOREACH(o, &c->peer->children, peer_link)
 		if (same_flow(o, c))
 			o->superseded = true;
 }
 
 /* The newest live pair c would replace, or NULL. */
 static struct ike_child *
-replaced_by(struct ike *ike, const struct ike_child *c)
+replaced_by(const struct ike_child *c)
 {
-	struct ike_child *r = NULL;
+	struct ike_child *o, *r = NULL;
 
-	for (struct ike_child *o = ike->children; o != NULL; o = o->next)
+	TAILQ_FOREACH(o, &c->peer->children, peer_link)
 		if (same_flow(o, c))
 			r = o;
 	return r;
@@ -1112,10 +1140,10 @@ child_timers(struct ike *ike, struct ike_child *c, bool initiator)
 	                          : kb * (200 - ike->conf.rekey_margin_pct) / 200;
 	c->idle_s = c->conf.idle_s != 0 ? c->conf.idle_s : ike->conf.qm_idle_s;
 	c->check_ms = ike->now + ike->conf.idle_check_ms;
-	ike_due(ike, c->hard_ms);
-	ike_due(ike, c->soft_ms);
+	ike_due(ike, &c->tn, c->hard_ms);
+	ike_due(ike, &c->tn, c->soft_ms);
 	if (ike->env->usage != NULL)
-		ike_due(ike, c->check_ms);
+		ike_due(ike, &c->tn, c->check_ms);
 }
 
 /*
@@ -1142,16 +1170,11 @@ qm_child_new(struct ike_qm *qm)
 	struct ike_isa *sa = qm->sa;
 	struct ike *ike = sa->ike;
 	const struct ike_qm_offer *o = &qm->chosen;
-	struct ike_child *c = calloc(1, sizeof(*c));
+	struct ike_child *c = child_alloc(sa);
 	bool tunnel = false, udp = false;
 
 	if (c == NULL)
 		return NULL;
-	c->peer = ike_peer_get(ike, &sa->remote.addr);
-	if (c->peer == NULL) {
-		free(c);
-		return NULL;
-	}
 	ike_encap_decode(qm->encap_mode, &tunnel, &udp);
 	c->info.id = ike->next_child_id++;
 	c->info.rule_id = qm->conf.rule_id;
@@ -1184,8 +1207,13 @@ qm_child_new(struct ike_qm *qm)
 	/* A responder is told nothing of rekeys: a new pair for the flow
 	 * of a live one is its rekey (Key Updates, and the datapath may
 	 * switch over rather than add). */
-	c->info.rekey = ike_child_by_id(ike, qm->rekey_of) != NULL ||
-	                (qm->role == IKE_ROLE_R && replaced_by(ike, c) != NULL);
+	c->info.rekey = ike_child_by_id(sa->peer, qm->rekey_of) != NULL ||
+	                (qm->role == IKE_ROLE_R && replaced_by(c) != NULL);
+	/* The pair holds its inbound SPIs from here on (the exchange holds
+	 * them already: a second reference needs no memory). */
+	ike_spi_ref(ike, c->info.spi_in);
+	ike_spi_ref(ike, c->info.ah_spi_in);
+	c->spis_held = true;
 	return c;
 }
 
@@ -1305,7 +1333,7 @@ qm_child_commit(struct ike_qm *qm, struct ike_child *c)
 {
 	struct ike_isa *sa = qm->sa;
 	struct ike *ike = sa->ike;
-	struct ike_child *old = ike_child_by_id(ike, qm->rekey_of);
+	struct ike_child *old = ike_child_by_id(sa->peer, qm->rekey_of);
 
 	if (c->info.rekey)
 		IKE_STAT_INC(ike, key_updates);
@@ -1313,7 +1341,7 @@ qm_child_commit(struct ike_qm *qm, struct ike_child *c)
 		IKE_STAT_INC(ike, key_additions);
 	IKE_STAT_INC(ike, ike_quick_mode);
 	c->out_ms = ike->now;
-	child_link(ike, c);
+	child_link(ike, c, sa->ident);
 	child_timers(ike, c, c->info.initiator);
 	ike_sa_log(ike, sa, LOG_NOTICE,
 	           "quick mode %08x: SAs in %08x out %08x installed (%s%s%s)",
@@ -1322,7 +1350,7 @@ qm_child_commit(struct ike_qm *qm, struct ike_child *c)
 	           c->info.encap == DP_ENCAP_UDP ? ", UDP" : "",
 	           c->info.rekey ? ", rekey" : "");
 	if (qm->role == IKE_ROLE_R)
-		supersede(ike, c);
+		supersede(c);
 	/* Without loss: the old pair goes only now that the new one is in
 	 * (the peer switched when it installed its own). */
 	if (old != NULL && qm->role == IKE_ROLE_I) {
@@ -1859,7 +1887,7 @@ r_qm1(struct ike_qm *qm, struct ike_rx *rx)
 	if (qm_install_in(qm) < 0)
 		return IKE_STEP_FAIL;
 	/* Retransmitted until message 3 arrives (no commit bit). */
-	ike_tx_set(ike, &qm->tx, b.buf, len, &sa->local, &sa->remote, true);
+	ike_tx_set(sa, &qm->tx, b.buf, len, &sa->local, &sa->remote, true);
 	return IKE_STEP_OK;
 }
 
@@ -1950,7 +1978,7 @@ i_qm2(struct ike_qm *qm, struct ike_rx *rx)
 	OPENSSL_cleanse(h, sizeof(h));
 	if (ike_build_seal(sa, &b, rx->last_block, qm->iv, &len) < 0)
 		return IKE_STEP_FAIL;
-	ike_tx_set(ike, &qm->tx, b.buf, len, &sa->local, &sa->remote, false);
+	ike_tx_set(sa, &qm->tx, b.buf, len, &sa->local, &sa->remote, false);
 	if (qm_install(qm) < 0)
 		ike_qm_fail(qm, IKE_FAIL_OTHER, false);
 	else
@@ -2129,13 +2157,13 @@ ike_qm_timer(struct ike_qm *qm)
 			qm->dead = true;
 			ike->reap = true;
 		} else {
-			ike_due(ike, qm->linger_ms);
+			ike_due(ike, &sa->tn, qm->linger_ms);
 		}
 		return;
 	}
 	if (!qm->started)
 		return;
-	if (ike_tx_timer(ike, &qm->tx) < 0) {
+	if (ike_tx_timer(sa, &qm->tx) < 0) {
 		ike_sa_log(ike, sa, LOG_NOTICE,
 		           "quick mode %08x: no answer after %u "
 		           "retransmissions",
@@ -2147,11 +2175,13 @@ ike_qm_timer(struct ike_qm *qm)
 /* ---- children ------------------------------------------------------------- */
 
 struct ike_child *
-ike_child_by_id(struct ike *ike, uint64_t id)
+ike_child_by_id(struct ike_peer *p, uint64_t id)
 {
+	struct ike_child *c;
+
 	if (id == 0)
 		return NULL;
-	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
+	TAILQ_FOREACH(c, &p->children, peer_link)
 		if (c->info.id == id && !c->dead)
 			return c;
 	return NULL;
@@ -2160,6 +2190,18 @@ ike_child_by_id(struct ike *ike, uint64_t id)
 void
 ike_child_free(struct ike *ike, struct ike_child *c)
 {
+	if (c->linked) {
+		TAILQ_REMOVE(&c->peer->children, c, peer_link);
+		if (c->ident != NULL) {
+			TAILQ_REMOVE(&c->ident->children, c, ident_link);
+			ike_ident_put(ike, c->ident);
+		}
+	}
+	if (c->spis_held) {
+		ike_spi_unref(ike, c->info.spi_in);
+		ike_spi_unref(ike, c->info.ah_spi_in);
+	}
+	ike_tnode_release(ike, &c->tn);
 	ike_peer_put(ike, c->peer);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
@@ -2173,10 +2215,9 @@ ike_child_delete(struct ike *ike, struct ike_child *c, bool send_delete)
 	c->dead = true;
 	ike->reap = true;
 	if (send_delete && !c->info.soft) {
-		struct ike_isa *sa = NULL;
-		for (struct ike_isa *s = ike->sas; s != NULL; s = s->next)
-			if (!s->dead && s->step == IKE_MM_DONE &&
-			    s->peer == c->peer)
+		struct ike_isa *sa = NULL, *s;
+		TAILQ_FOREACH(s, &c->peer->sas, peer_link)
+			if (!s->dead && s->step == IKE_MM_DONE)
 				sa = s; /* the newest */
 		if (sa != NULL) {
 			uint32_t spi = c->info.spi_in;
@@ -2213,9 +2254,10 @@ child_rekey(struct ike *ike, struct ike_child *c)
 		 * qmpermm is spent). */
 		struct ike_mm_conf *mc = calloc(1, sizeof(*mc));
 		struct ike_endpoint local = c->info.local, peer = c->info.peer;
-		for (struct ike_isa *s = ike->sas; s != NULL; s = s->next)
+		struct ike_isa *s;
+		TAILQ_FOREACH(s, &c->peer->sas, peer_link)
 			if (!s->dead && s->step != IKE_MM_DONE &&
-			    s->peer == c->peer && s->role == IKE_ROLE_I)
+			    s->role == IKE_ROLE_I)
 				sa = s;
 		if (sa == NULL) {
 			if (mc == NULL)
@@ -2257,14 +2299,14 @@ ike_child_timer(struct ike *ike, struct ike_child *c)
 		}
 		return;
 	}
-	ike_due(ike, c->hard_ms);
+	ike_due(ike, &c->tn, c->hard_ms);
 	if (c->info.soft)
 		return;
 	if (c->soft_ms != 0 && ike->now >= c->soft_ms) {
 		c->soft_ms = 0;
 		child_rekey(ike, c);
 	}
-	ike_due(ike, c->soft_ms);
+	ike_due(ike, &c->tn, c->soft_ms);
 	if (ike->env->usage != NULL && ike->now >= c->check_ms) {
 		uint64_t bytes = 0, last = 0;
 		c->check_ms = ike->now + ike->conf.idle_check_ms;
@@ -2285,5 +2327,5 @@ ike_child_timer(struct ike *ike, struct ike_child *c)
 		}
 	}
 	if (ike->env->usage != NULL)
-		ike_due(ike, c->check_ms);
+		ike_due(ike, &c->tn, c->check_ms);
 }

@@ -141,14 +141,17 @@ ike_new(const struct ike_env *env, const struct ike_conf *conf)
 	ike->sas_tail = &ike->sas;
 	ike->children_tail = &ike->children;
 	ike->next_child_id = 1;
-	ike->next_due = UINT64_MAX;
 	ike->sa_hsize = HASH_INIT;
 	ike->peer_hsize = HASH_INIT;
+	ike->ident_hsize = HASH_INIT;
 	ike->sa_hash = calloc(ike->sa_hsize, sizeof(*ike->sa_hash));
 	ike->peer_hash = calloc(ike->peer_hsize, sizeof(*ike->peer_hash));
-	if (ike->sa_hash == NULL || ike->peer_hash == NULL) {
+	ike->ident_hash = calloc(ike->ident_hsize, sizeof(*ike->ident_hash));
+	if (ike->sa_hash == NULL || ike->peer_hash == NULL ||
+	    ike->ident_hash == NULL) {
 		free(ike->sa_hash);
 		free(ike->peer_hash);
+		free(ike->ident_hash);
 		free(ike);
 		return NULL;
 	}
@@ -180,6 +183,10 @@ ike_free(struct ike *ike)
 	}
 	free(ike->sa_hash);
 	free(ike->peer_hash);
+	free(ike->ident_hash);
+	free(ike->heap);
+	free(ike->spis);
+	free(ike->spi_refs);
 	OPENSSL_cleanse(ike->rxbuf, sizeof(ike->rxbuf));
 	OPENSSL_cleanse(ike->txbuf, sizeof(ike->txbuf));
 	free(ike);
@@ -255,11 +262,108 @@ ike_random32(struct ike *ike)
 	       (uint32_t)b[2] << 8 | b[3];
 }
 
-void
-ike_due(struct ike *ike, uint64_t when)
+/* ---- the timer heap: a binary min-heap of nodes by due time --------- */
+
+static void
+heap_set(struct ike *ike, size_t i, struct ike_tnode *tn)
 {
-	if (when != 0 && when < ike->next_due)
-		ike->next_due = when;
+	ike->heap[i] = tn;
+	tn->at = i;
+}
+
+static void
+heap_up(struct ike *ike, size_t i)
+{
+	struct ike_tnode *tn = ike->heap[i];
+
+	while (i > 0 && ike->heap[(i - 1) / 2]->due > tn->due) {
+		heap_set(ike, i, ike->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(ike, i, tn);
+}
+
+static void
+heap_down(struct ike *ike, size_t i)
+{
+	struct ike_tnode *tn = ike->heap[i];
+
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		uint64_t due = tn->due;
+		if (l < ike->nheap && ike->heap[l]->due < due) {
+			m = l;
+			due = ike->heap[l]->due;
+		}
+		if (l + 1 < ike->nheap && ike->heap[l + 1]->due < due)
+			m = l + 1;
+		if (m == i)
+			break;
+		heap_set(ike, i, ike->heap[m]);
+		i = m;
+	}
+	heap_set(ike, i, tn);
+}
+
+/* Takes tn out of the heap (if in): no deadline left. */
+static void
+heap_remove(struct ike *ike, struct ike_tnode *tn)
+{
+	size_t i = tn->at;
+	struct ike_tnode *last;
+
+	if (tn->due == UINT64_MAX)
+		return;
+	tn->due = UINT64_MAX;
+	tn->at = SIZE_MAX;
+	last = ike->heap[--ike->nheap];
+	if (last == tn)
+		return;
+	heap_set(ike, i, last);
+	heap_down(ike, i);
+	heap_up(ike, last->at);
+}
+
+void
+ike_due(struct ike *ike, struct ike_tnode *tn, uint64_t when)
+{
+	if (when == 0 || when >= tn->due)
+		return;
+	if (tn->due == UINT64_MAX) {
+		/* Room was reserved when the node was made. */
+		tn->at = ike->nheap++;
+		ike->heap[tn->at] = tn;
+	}
+	tn->due = when;
+	heap_up(ike, tn->at);
+}
+
+int
+ike_tnode_init(struct ike *ike, struct ike_tnode *tn, struct ike_isa *sa,
+               struct ike_child *child)
+{
+	if (ike->ntnodes == ike->capheap) {
+		size_t cap = ike->capheap != 0 ? 2 * ike->capheap : 64;
+		struct ike_tnode **h = realloc(ike->heap, cap * sizeof(*h));
+		if (h == NULL)
+			return -1;
+		ike->heap = h;
+		ike->capheap = cap;
+	}
+	ike->ntnodes++;
+	memset(tn, 0, sizeof(*tn));
+	tn->due = UINT64_MAX;
+	tn->at = SIZE_MAX;
+	tn->sa = sa;
+	tn->child = child;
+	return 0;
+}
+
+void
+ike_tnode_release(struct ike *ike, struct ike_tnode *tn)
+{
+	heap_remove(ike, tn);
+	ike->ntnodes--;
 }
 
 uint64_t
@@ -275,7 +379,7 @@ ike_jitter(struct ike *ike, uint64_t span_ms, unsigned pct)
 uint64_t
 ike_next_timer_ms(const struct ike *ike)
 {
-	return ike->next_due;
+	return ike->nheap > 0 ? ike->heap[0]->due : UINT64_MAX;
 }
 
 bool
@@ -348,6 +452,8 @@ ike_peer_get(struct ike *ike, const struct dp_addr *addr)
 		return NULL;
 	p->addr = *addr;
 	p->refs = 1;
+	TAILQ_INIT(&p->sas);
+	TAILQ_INIT(&p->children);
 	at = addr_hash(addr, ike->peer_hsize);
 	p->hnext = ike->peer_hash[at];
 	ike->peer_hash[at] = p;
@@ -370,6 +476,183 @@ ike_peer_put(struct ike *ike, struct ike_peer *p)
 	ike->npeers--;
 	IKE_STAT_DEC(ike, connection_list_size);
 	free(p);
+}
+
+/* ---- identities --------------------------------------------------------- */
+
+static size_t
+idh_hash(const uint8_t *idh, size_t size)
+{
+	uint64_t v;
+
+	memcpy(&v, idh, sizeof(v)); /* a SHA-1 digest: already mixed */
+	return (size_t)v & (size - 1);
+}
+
+static void
+ident_rehash(struct ike *ike)
+{
+	size_t size = ike->ident_hsize * 2;
+	struct ike_ident **h = calloc(size, sizeof(*h));
+
+	if (h == NULL)
+		return; /* longer chains, still correct */
+	for (size_t i = 0; i < ike->ident_hsize; i++) {
+		while (ike->ident_hash[i] != NULL) {
+			struct ike_ident *id = ike->ident_hash[i];
+			size_t at = idh_hash(id->idh, size);
+			ike->ident_hash[i] = id->hnext;
+			id->hnext = h[at];
+			h[at] = id;
+		}
+	}
+	free(ike->ident_hash);
+	ike->ident_hash = h;
+	ike->ident_hsize = size;
+}
+
+struct ike_ident *
+ike_ident_get(struct ike *ike, const uint8_t *idh)
+{
+	struct ike_ident *id;
+	size_t at = idh_hash(idh, ike->ident_hsize);
+
+	for (id = ike->ident_hash[at]; id != NULL; id = id->hnext)
+		if (memcmp(id->idh, idh, IKE_RXH_LEN) == 0)
+			return id;
+	if (ike->nidents >= ike->ident_hsize) {
+		ident_rehash(ike);
+		at = idh_hash(idh, ike->ident_hsize);
+	}
+	id = calloc(1, sizeof(*id));
+	if (id == NULL)
+		return NULL;
+	memcpy(id->idh, idh, IKE_RXH_LEN);
+	TAILQ_INIT(&id->sas);
+	TAILQ_INIT(&id->children);
+	id->hnext = ike->ident_hash[at];
+	ike->ident_hash[at] = id;
+	ike->nidents++;
+	return id;
+}
+
+void
+ike_ident_put(struct ike *ike, struct ike_ident *id)
+{
+	struct ike_ident **pp;
+
+	if (id == NULL || !TAILQ_EMPTY(&id->sas) || !TAILQ_EMPTY(&id->children))
+		return;
+	pp = &ike->ident_hash[idh_hash(id->idh, ike->ident_hsize)];
+	while (*pp != id)
+		pp = &(*pp)->hnext;
+	*pp = id->hnext;
+	ike->nidents--;
+	free(id);
+}
+
+/* ---- inbound SPIs in use ------------------------------------------------- */
+
+static size_t
+spi_slot(uint32_t spi, size_t size)
+{
+	return (size_t)(spi * 2654435769u) & (size - 1);
+}
+
+static size_t
+spi_find(const struct ike *ike, uint32_t spi)
+{
+	size_t mask = ike->spi_size - 1;
+
+	if (ike->spi_size == 0 || spi == 0)
+		return SIZE_MAX;
+	for (size_t i = spi_slot(spi, ike->spi_size);; i = (i + 1) & mask) {
+		if (ike->spis[i] == spi)
+			return i;
+		if (ike->spis[i] == 0)
+			return SIZE_MAX;
+	}
+}
+
+static int
+spi_grow(struct ike *ike)
+{
+	size_t size = ike->spi_size != 0 ? 2 * ike->spi_size : 64;
+	uint32_t *k = calloc(size, sizeof(*k)), *r = calloc(size, sizeof(*r));
+
+	if (k == NULL || r == NULL) {
+		free(k);
+		free(r);
+		return -1;
+	}
+	for (size_t i = 0; i < ike->spi_size; i++) {
+		size_t j;
+		if (ike->spis[i] == 0)
+			continue;
+		for (j = spi_slot(ike->spis[i], size); k[j] != 0;
+		     j = (j + 1) & (size - 1))
+			;
+		k[j] = ike->spis[i];
+		r[j] = ike->spi_refs[i];
+	}
+	free(ike->spis);
+	free(ike->spi_refs);
+	ike->spis = k;
+	ike->spi_refs = r;
+	ike->spi_size = size;
+	return 0;
+}
+
+bool
+ike_spi_in_use(const struct ike *ike, uint32_t spi)
+{
+	return spi_find(ike, spi) != SIZE_MAX;
+}
+
+int
+ike_spi_ref(struct ike *ike, uint32_t spi)
+{
+	size_t i = spi_find(ike, spi);
+
+	if (spi == 0)
+		return 0;
+	if (i != SIZE_MAX) {
+		ike->spi_refs[i]++;
+		return 0;
+	}
+	/* At most half full: probes stay short. */
+	if (2 * (ike->nspis + 1) > ike->spi_size && spi_grow(ike) < 0)
+		return -1;
+	for (i = spi_slot(spi, ike->spi_size); ike->spis[i] != 0;
+	     i = (i + 1) & (ike->spi_size - 1))
+		;
+	ike->spis[i] = spi;
+	ike->spi_refs[i] = 1;
+	ike->nspis++;
+	return 0;
+}
+
+void
+ike_spi_unref(struct ike *ike, uint32_t spi)
+{
+	size_t mask = ike->spi_size - 1, i = spi_find(ike, spi), j;
+
+	if (i == SIZE_MAX || --ike->spi_refs[i] > 0)
+		return;
+	/* Linear probing without tombstones: the entries after the hole
+	 * that hash at or before it move back into it. */
+	for (j = (i + 1) & mask; ike->spis[j] != 0; j = (j + 1) & mask) {
+		size_t k = spi_slot(ike->spis[j], ike->spi_size);
+		if ((j > i && (k <= i || k > j)) ||
+		    (j < i && k <= i && k > j)) {
+			ike->spis[i] = ike->spis[j];
+			ike->spi_refs[i] = ike->spi_refs[j];
+			i = j;
+		}
+	}
+	ike->spis[i] = 0;
+	ike->spi_refs[i] = 0;
+	ike->nspis--;
 }
 
 /* ---- main mode SAs ------------------------------------------------------- */
@@ -462,18 +745,24 @@ ike_sa_new(struct ike *ike, enum ike_role role,
 
 	if (sa == NULL)
 		return NULL;
-	sa->peer = ike_peer_get(ike, &remote->addr);
-	if (sa->peer == NULL) {
+	if (ike_tnode_init(ike, &sa->tn, sa, NULL) < 0) {
 		free(sa);
 		return NULL;
 	}
+	sa->peer = ike_peer_get(ike, &remote->addr);
+	if (sa->peer == NULL) {
+		ike_tnode_release(ike, &sa->tn);
+		free(sa);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&sa->peer->sas, sa, peer_link);
 	sa->ike = ike;
 	sa->role = role;
 	sa->local = *local;
 	sa->remote = *remote;
 	sa->created_ms = ike->now;
 	sa->expire_ms = ike->now + ike->conf.halfopen_ms;
-	ike_due(ike, sa->expire_ms);
+	ike_due(ike, &sa->tn, sa->expire_ms);
 	/* Cookies: random, never zero, unique among ours (RFC 2408 2.5.3
 	 * asks for a hash of addresses and a secret; a random value does the
 	 * same job here, since nothing is kept for unanswered messages 1
@@ -569,18 +858,25 @@ ike_sa_established(struct ike_isa *sa)
 	else
 		soon += ike_jitter(ike, life, ike->conf.rekey_jitter_pct);
 	sa->soft_ms = soon < life ? ike->now + life - soon : 0;
-	ike_due(ike, sa->expire_ms);
-	ike_due(ike, sa->soft_ms);
+	ike_due(ike, &sa->tn, sa->expire_ms);
+	ike_due(ike, &sa->tn, sa->soft_ms);
 	if (sa->floated && (sa->nat_local || sa->natt_force)) {
 		sa->keepalive_ms = ike->now + ike->conf.keepalive_ms;
-		ike_due(ike, sa->keepalive_ms);
+		ike_due(ike, &sa->tn, sa->keepalive_ms);
 	}
 	free_exchange(sa);
 	/* Older SAs with this peer give way to this one. */
-	for (struct ike_isa *o = ike->sas; o != NULL; o = o->next)
-		if (o != sa && !o->dead && o->step == IKE_MM_DONE &&
-		    o->peer == sa->peer)
+	struct ike_isa *o;
+	TAILQ_FOREACH(o, &sa->peer->sas, peer_link)
+		if (o != sa && !o->dead && o->step == IKE_MM_DONE)
 			o->replaced = true;
+	/* Indexed by the peer's identity, for INITIAL-CONTACT (out of
+	 * memory: ike_initial_contact looks through everything). */
+	sa->ident = ike_ident_get(ike, sa->peer_idh);
+	if (sa->ident != NULL)
+		TAILQ_INSERT_TAIL(&sa->ident->sas, sa, ident_link);
+	else
+		ike->ident_partial = true;
 	ike_qm_start_queued(sa);
 }
 
@@ -620,6 +916,12 @@ sa_free(struct ike *ike, struct ike_isa *sa)
 		pp = &(*pp)->hnext;
 	if (*pp == sa)
 		*pp = sa->hnext;
+	TAILQ_REMOVE(&sa->peer->sas, sa, peer_link);
+	if (sa->ident != NULL) {
+		TAILQ_REMOVE(&sa->ident->sas, sa, ident_link);
+		ike_ident_put(ike, sa->ident);
+	}
+	ike_tnode_release(ike, &sa->tn);
 	free_exchange(sa);
 	ike_keys_clear(&sa->keys);
 	ike_encr_key_clear(&sa->ek);
@@ -696,11 +998,13 @@ ike_sa_fail(struct ike_isa *sa, const struct ike_rx *rx)
 struct ike_isa *
 ike_sa_usable(struct ike *ike, const struct dp_addr *peer)
 {
-	struct ike_isa *best = NULL;
+	struct ike_peer *p = ike_peer_find(ike, peer);
+	struct ike_isa *best = NULL, *sa;
 
-	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->dead || sa->expired || sa->step != IKE_MM_DONE ||
-		    !ike_addr_eq(&sa->remote.addr, peer))
+	if (p == NULL)
+		return NULL;
+	TAILQ_FOREACH(sa, &p->sas, peer_link) {
+		if (sa->dead || sa->expired || sa->step != IKE_MM_DONE)
 			continue;
 		if (sa->qmpermm != 0 && sa->nqm >= sa->qmpermm)
 			continue;
@@ -720,11 +1024,13 @@ sa_soft_due(const struct ike_isa *sa)
 static struct ike_isa *
 sa_in_progress(struct ike *ike, const struct dp_addr *peer)
 {
-	struct ike_isa *r = NULL;
+	struct ike_peer *p = ike_peer_find(ike, peer);
+	struct ike_isa *r = NULL, *sa;
 
-	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		if (sa->dead || sa->step == IKE_MM_DONE ||
-		    !ike_addr_eq(&sa->remote.addr, peer))
+	if (p == NULL)
+		return NULL;
+	TAILQ_FOREACH(sa, &p->sas, peer_link) {
+		if (sa->dead || sa->step == IKE_MM_DONE)
 			continue;
 		if (sa->role == IKE_ROLE_I)
 			return sa;
@@ -801,10 +1107,11 @@ ike_tx_clear(struct ike_tx *tx)
 }
 
 int
-ike_tx_set(struct ike *ike, struct ike_tx *tx, const uint8_t *buf, size_t len,
-           const struct ike_endpoint *from, const struct ike_endpoint *to,
-           bool retransmit)
+ike_tx_set(struct ike_isa *sa, struct ike_tx *tx, const uint8_t *buf,
+           size_t len, const struct ike_endpoint *from,
+           const struct ike_endpoint *to, bool retransmit)
 {
+	struct ike *ike = sa->ike;
 	uint8_t *copy = malloc(len);
 
 	ike_tx_clear(tx);
@@ -817,7 +1124,7 @@ ike_tx_set(struct ike *ike, struct ike_tx *tx, const uint8_t *buf, size_t len,
 	tx->to = *to;
 	if (retransmit) {
 		tx->due = ike->now + ike->conf.retransmit_ms;
-		ike_due(ike, tx->due);
+		ike_due(ike, &sa->tn, tx->due);
 	}
 	ike_send(ike, buf, len, from, to);
 	return 0;
@@ -825,12 +1132,14 @@ ike_tx_set(struct ike *ike, struct ike_tx *tx, const uint8_t *buf, size_t len,
 
 /* Retransmits if due: 0 nothing to do or sent, -1 exhausted. */
 int
-ike_tx_timer(struct ike *ike, struct ike_tx *tx)
+ike_tx_timer(struct ike_isa *sa, struct ike_tx *tx)
 {
+	struct ike *ike = sa->ike;
+
 	if (tx->due == 0)
 		return 0;
 	if (ike->now < tx->due) {
-		ike_due(ike, tx->due);
+		ike_due(ike, &sa->tn, tx->due);
 		return 0;
 	}
 	if (tx->tries >= ike->conf.retransmit_tries) {
@@ -840,7 +1149,7 @@ ike_tx_timer(struct ike *ike, struct ike_tx *tx)
 	tx->tries++;
 	/* Exponential backoff: 2, 4, 8 ... seconds by default. */
 	tx->due = ike->now + ((uint64_t)ike->conf.retransmit_ms << tx->tries);
-	ike_due(ike, tx->due);
+	ike_due(ike, &sa->tn, tx->due);
 	ike_send(ike, tx->buf, tx->len, &tx->from, &tx->to);
 	return 0;
 }
@@ -1242,7 +1551,7 @@ ike_acquire(struct ike *ike, const struct ike_acquire *a0)
 	/* soft=yes: the soft wait runs from the start of the main mode
 	 * (a peer silent that long already needs no more). */
 	if (qc.soft && sa->role == IKE_ROLE_I && sa->step == 0 && !sa->heard)
-		ike_due(ike, sa_soft_due(sa));
+		ike_due(ike, &sa->tn, sa_soft_due(sa));
 	rc = 0;
 out:
 	if (mc != NULL) {
@@ -1265,16 +1574,17 @@ sa_rekey(struct ike_isa *sa)
 {
 	struct ike *ike = sa->ike;
 	struct ike_mm_conf *mc;
+	struct ike_isa *o;
+	struct ike_child *c;
 	bool used = false;
 
 	if (sa->replaced)
 		return;
-	for (struct ike_isa *o = ike->sas; o != NULL; o = o->next)
-		if (o != sa && !o->dead && o->peer == sa->peer &&
-		    o->created_ms >= sa->created_ms)
+	TAILQ_FOREACH(o, &sa->peer->sas, peer_link)
+		if (o != sa && !o->dead && o->created_ms >= sa->created_ms)
 			return; /* a newer one exists or is on its way */
-	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
-		if (!c->dead && !c->info.soft && c->peer == sa->peer)
+	TAILQ_FOREACH(c, &sa->peer->children, peer_link)
+		if (!c->dead && !c->info.soft)
 			used = true;
 	if (!used)
 		return;
@@ -1351,7 +1661,7 @@ sa_soft_wait(struct ike_isa *sa)
 	if (nsoft == 0)
 		return false;
 	if (ike->now < sa_soft_due(sa)) {
-		ike_due(ike, sa_soft_due(sa));
+		ike_due(ike, &sa->tn, sa_soft_due(sa));
 		return false;
 	}
 	ike_sa_log(ike, sa, LOG_NOTICE,
@@ -1378,7 +1688,7 @@ sa_timer(struct ike_isa *sa)
 	memset(&rx, 0, sizeof(rx));
 	if (sa_soft_wait(sa))
 		return;
-	if (ike_tx_timer(ike, &sa->tx) < 0) {
+	if (ike_tx_timer(sa, &sa->tx) < 0) {
 		ike_sa_log(ike, sa, LOG_NOTICE,
 		           "%s: no answer after %u retransmissions",
 		           ike_mm_state_name(sa), ike->conf.retransmit_tries);
@@ -1399,7 +1709,7 @@ sa_timer(struct ike_isa *sa)
 			return;
 		}
 		if (!retrying)
-			ike_due(ike, sa->expire_ms);
+			ike_due(ike, &sa->tn, sa->expire_ms);
 	} else {
 		if (ike->now >= sa->expire_ms) {
 			ike_sa_log(ike, sa, LOG_INFO,
@@ -1409,12 +1719,12 @@ sa_timer(struct ike_isa *sa)
 			ike_sa_kill(sa);
 			return;
 		}
-		ike_due(ike, sa->expire_ms);
+		ike_due(ike, &sa->tn, sa->expire_ms);
 		if (sa->soft_ms != 0 && ike->now >= sa->soft_ms) {
 			sa->soft_ms = 0;
 			sa_rekey(sa);
 		}
-		ike_due(ike, sa->soft_ms);
+		ike_due(ike, &sa->tn, sa->soft_ms);
 		ike_natt_timer(sa);
 	}
 	for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next)
@@ -1422,18 +1732,44 @@ sa_timer(struct ike_isa *sa)
 			ike_qm_timer(qm);
 }
 
+/*
+ * Runs the objects whose earliest deadline has come, and only those:
+ * each registers its next deadlines again as it runs.  What is due is
+ * taken out of the heap first (a deadline it sets for now again waits
+ * for the next call), then the SAs run before the pairs, as a walk of
+ * both lists would: a pair's rekey must see its main mode SA expired
+ * in the same round.  Nothing is freed before ike_reap.
+ */
 void
 ike_timer(struct ike *ike)
 {
+	struct ike_tnode *sas = NULL, **sas_tail = &sas;
+	struct ike_tnode *pairs = NULL, **pairs_tail = &pairs;
+
 	ike->now = ike->env->now_ms(ike->env->arg);
-	ike->next_due = UINT64_MAX;
-	/* Objects added during the walk are appended and visited too. */
-	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next)
-		if (!sa->dead)
-			sa_timer(sa);
-	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
-		if (!c->dead)
-			ike_child_timer(ike, c);
+	while (ike->nheap > 0 && ike->heap[0]->due <= ike->now) {
+		struct ike_tnode *tn = ike->heap[0];
+		heap_remove(ike, tn);
+		tn->run_next = NULL;
+		if (tn->sa != NULL) {
+			*sas_tail = tn;
+			sas_tail = &tn->run_next;
+		} else {
+			*pairs_tail = tn;
+			pairs_tail = &tn->run_next;
+		}
+	}
+	for (struct ike_tnode *tn = sas; tn != NULL; tn = tn->run_next) {
+		/* Registered again meanwhile: runs now, registers anew. */
+		heap_remove(ike, tn);
+		if (!tn->sa->dead)
+			sa_timer(tn->sa);
+	}
+	for (struct ike_tnode *tn = pairs; tn != NULL; tn = tn->run_next) {
+		heap_remove(ike, tn);
+		if (!tn->child->dead)
+			ike_child_timer(ike, tn->child);
+	}
 	ike_reap(ike);
 }
 

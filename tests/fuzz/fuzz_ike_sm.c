@@ -578,6 +578,107 @@ world_end(void)
 
 /* ---- checks -------------------------------------------------------------- */
 
+/* A deadline the negotiator holds is covered by its owner's place in
+ * the timer heap (none lost: at worst the owner runs early). */
+static void
+check_due(const struct ike_tnode *tn, uint64_t when, const char *what)
+{
+	if (when != 0 && tn->due > when) {
+		fprintf(stderr, "fuzz_ike_sm: %s at %llu, heap says %llu\n",
+		        what, (unsigned long long)when,
+		        (unsigned long long)tn->due);
+		abort();
+	}
+}
+
+/* How many live exchanges and pairs hold an inbound SPI. */
+static uint32_t
+spi_holders(struct ike *ike, uint32_t spi)
+{
+	uint32_t n = 0;
+
+	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next)
+		for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next) {
+			n += qm->esp_spi_in == spi;
+			n += qm->ah_spi_in == spi;
+			if (qm->half != NULL)
+				n += (qm->half->info.spi_in == spi) +
+				     (qm->half->info.ah_spi_in == spi);
+		}
+	for (struct ike_child *c = ike->children; c != NULL; c = c->next)
+		if (c->spis_held)
+			n += (c->info.spi_in == spi) +
+			     (c->info.ah_spi_in == spi);
+	return n;
+}
+
+/* The indexes (per-peer and per-identity lists, the timer heap, the SPI
+ * set) agree with the objects they index. */
+static void
+check_indexes(struct ike *ike, uint64_t nchildren, uint64_t nhalf)
+{
+	size_t nspis = 0;
+
+	for (struct ike_isa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		struct ike_isa *o;
+		bool listed = false;
+		TAILQ_FOREACH(o, &sa->peer->sas, peer_link)
+			listed |= o == sa;
+		check(listed, "an SA missing from its peer's list");
+		check(ike_addr_eq(&sa->peer->addr, &sa->remote.addr),
+		      "an SA under another peer");
+		check(ike->ident_partial ||
+		          (sa->ident != NULL) == (sa->step == IKE_MM_DONE),
+		      "an established SA not indexed by identity");
+		check_due(&sa->tn, sa->tx.due, "SA retransmission");
+		if (sa->step == IKE_MM_DONE) {
+			check_due(&sa->tn, sa->expire_ms, "SA lifetime");
+			check_due(&sa->tn, sa->soft_ms, "SA rekey");
+			check_due(&sa->tn, sa->keepalive_ms, "keepalive");
+		} else if (sa->role == IKE_ROLE_R || sa->tx.due == 0) {
+			check_due(&sa->tn, sa->expire_ms, "half-open end");
+		}
+		for (struct ike_qm *qm = sa->qms; qm != NULL; qm = qm->next) {
+			check_due(&sa->tn, qm->tx.due, "QM retransmission");
+			if (qm->done)
+				check_due(&sa->tn, qm->linger_ms, "QM linger");
+			check(qm->esp_spi_in == 0 ||
+			          ike_spi_in_use(ike, qm->esp_spi_in),
+			      "an exchange's SPI not in the set");
+		}
+	}
+	for (struct ike_child *c = ike->children; c != NULL; c = c->next) {
+		struct ike_child *o;
+		bool listed = false;
+		check(c->linked, "a pair in the list, not linked");
+		TAILQ_FOREACH(o, &c->peer->children, peer_link)
+			listed |= o == c;
+		check(listed, "a pair missing from its peer's list");
+		check_due(&c->tn, c->hard_ms, "pair expiry");
+		check_due(&c->tn, c->soft_ms, "pair rekey");
+		if (ike->env->usage != NULL && !c->info.soft)
+			check_due(&c->tn, c->check_ms, "usage poll");
+	}
+	check(ike->ntnodes == ike->nsas + nchildren + nhalf,
+	      "timer nodes and objects differ");
+	check(ike->nheap <= ike->ntnodes && ike->ntnodes <= ike->capheap,
+	      "timer heap size");
+	for (size_t i = 0; i < ike->nheap; i++) {
+		check(ike->heap[i]->at == i, "timer heap index");
+		check(i == 0 ||
+		          ike->heap[(i - 1) / 2]->due <= ike->heap[i]->due,
+		      "timer heap order");
+	}
+	for (size_t i = 0; i < ike->spi_size; i++) {
+		if (ike->spis[i] == 0)
+			continue;
+		nspis++;
+		check(ike->spi_refs[i] == spi_holders(ike, ike->spis[i]),
+		      "SPI references and holders differ");
+	}
+	check(nspis == ike->nspis, "SPI set count");
+}
+
 /* The gauges equal what they count. */
 static void
 check_peer(struct fpeer *p)
@@ -629,6 +730,7 @@ check_peer(struct fpeer *p)
 	      "installed pairs and the negotiator's differ");
 	check(p->untracked || nhalf == half,
 	      "inbound SAs alone and the negotiator's differ");
+	check_indexes(ike, pairs + soft, half);
 }
 
 static void

@@ -3123,6 +3123,83 @@ test_responder_half_ends(void **state)
 	assert_int_equal(PB.uninstalls, 1);
 }
 
+/* y's live pair whose outbound SA is s's inbound one, or NULL. */
+static struct installed *
+mirror_of(struct peer *y, const struct installed *s)
+{
+	for (size_t j = 0; j < y->nsas; j++)
+		if (!y->sas[j].removed && !y->sas[j].soft && !y->sas[j].half &&
+		    y->sas[j].out.spi == s->in.spi)
+			return &y->sas[j];
+	return NULL;
+}
+
+/*
+ * A responder with two peers: each peer's state is its own (per-peer
+ * lists, identities, SPIs).  B restarts and its INITIAL-CONTACT makes A
+ * forget B's old main mode SA and pair, never C's; then all is quiet
+ * (timers run only what is due, and nothing is).
+ */
+static void
+test_two_peers_isolated(void **state)
+{
+	struct installed *ac = NULL, *ab = NULL;
+	unsigned n;
+
+	(void)state;
+	peer_setup(&PC, 2, "green", "10.77.0.3", 3);
+	peer_start(&PA);
+	peer_start(&PB);
+	peer_start(&PC);
+	acquire(&PB, &PA);
+	acquire(&PC, &PA);
+	run_for(5000);
+	assert_int_equal(PA.installs, 2);
+	assert_int_equal(PB.installs, 1);
+	assert_int_equal(PC.installs, 1);
+	assert_int_equal(PA.st.ike_main_mode, 2);
+	assert_int_equal(PA.st.connection_list_size, 2);
+	for (size_t i = 0; i < PA.nsas; i++) {
+		struct installed *s = &PA.sas[i];
+		if (mirror_of(&PB, s) != NULL)
+			ab = s;
+		if (mirror_of(&PC, s) != NULL)
+			ac = s;
+		assert_true(mirror_of(&PB, s) != NULL ||
+		            mirror_of(&PC, s) != NULL);
+	}
+	assert_non_null(ab);
+	assert_non_null(ac);
+	assert_int_not_equal(ab->in.spi, ac->in.spi);
+	assert_params_equal(&ac->in, &mirror_of(&PC, ac)->out, true);
+
+	/* B comes back empty and negotiates again. */
+	peer_stop(&PB);
+	PB.nsas = 0;
+	PB.installs = 0;
+	PB.rng += 1000;
+	memset(&PB.st, 0, sizeof(PB.st));
+	run_for(60000);
+	peer_start(&PB);
+	acquire(&PB, &PA);
+	run_for(5000);
+	assert_int_equal(PB.installs, 1);
+	assert_int_equal(PA.installs, 3);
+	assert_true(ab->removed);
+	assert_false(ac->removed);
+	assert_int_equal(live_pairs(&PA), 2);
+	assert_int_equal(PA.st.ike_main_mode, 2);
+	assert_int_equal(PA.st.isadb_list_size, 2);
+	assert_int_equal(PA.st.ike_quick_mode, 2);
+	assert_non_null(mirror_of(&PC, ac));
+	assert_non_null(mirror_of(&PB, last_pair(&PA)));
+	/* Quiet: nothing is due for a minute, nothing is sent. */
+	n = W.nsent;
+	run_for(60000);
+	assert_int_equal(W.nsent, n);
+	assert_int_equal(live_pairs(&PA), 2);
+}
+
 int
 main(void)
 {
@@ -3172,6 +3249,7 @@ main(void)
 	    T(test_responder_inbound_first),
 	    T(test_responder_no_qm3),
 	    T(test_responder_half_ends),
+	    T(test_two_peers_isolated),
 #undef T
 	};
 
