@@ -405,6 +405,10 @@ queue_for_sa(struct rt_worker *w, const struct dp_filter *flt,
 	r = acq_enqueue(rt->acq, flt->tunnel, peer, dp_pkt_data(pkt), f->len,
 	                rt_now_ms());
 	dp_pkt_release(pkt);
+	if (r >= 0 && satab_has_peer(atomic_load(&rt->tab), flt->tunnel, peer)) {
+		atomic_store(&rt->flush, true);
+		rt_wake(&rt->w[0]);
+	}
 	if (r != 1 || rt->cfg.acquire == NULL)
 		return;
 	memset(&a, 0, sizeof(a));
@@ -953,6 +957,7 @@ release_queued(struct batch_ctx *b)
 	struct dp_pkt *list, *next;
 	size_t n;
 
+	b->tab = atomic_load(&w->rt->tab);
 	n = acq_take_ready(w->rt->acq, peer_ready, (void *)(uintptr_t)b->tab,
 	                   w->pool, w->rt->cfg.batch, &list);
 	for (; list != NULL; list = next) {
