@@ -52,57 +52,6 @@
 
 /* ---- errors --------------------------------------------------------- */
 
-static void fmt_err(char *err, size_t errlen, const char *reason,
-                    const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
-
-static void
-fmt_err(char *err, size_t errlen, const char *reason, const char *fmt,
-        va_list ap)
-{
-	int n;
-
-	if (err == NULL || errlen == 0)
-		return;
-	n = vsnprintf(err, errlen, fmt, ap);
-	if (reason != NULL && n >= 0 && (size_t)n < errlen)
-		snprintf(err + n, errlen - (size_t)n, " (%s)", reason);
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int ossl_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* -1 with the message; OpenSSL's error queue is emptied so that stale
- * entries never end up in a later message. */
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fmt_err(err, errlen, NULL, fmt, ap);
-	va_end(ap);
-	ERR_clear_error();
-	return -1;
-}
-
-/* The same after a failed OpenSSL call, with OpenSSL's reason. */
-static int
-ossl_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	fmt_err(err, errlen, reason, fmt, ap);
-	va_end(ap);
-	ERR_clear_error();
-	return -1;
-}
-
 /* ---- status names --------------------------------------------------- */
 
 struct status_info {
@@ -260,37 +209,37 @@ ike_rsa_check_key(EVP_PKEY *key, unsigned min_bits, char *err, size_t errlen)
 	int rc = -1, bits;
 
 	if (key == NULL)
-		return fail(err, errlen, "no key");
+		return ike_fail(err, errlen, "no key");
 	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
 		const char *type = EVP_PKEY_get0_type_name(key);
 
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "the key is %s, not RSA (RSA signatures need an "
 		            "RSA key)",
 		            type != NULL ? type : "of an unknown type");
 	}
 	if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) ||
 	    !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e)) {
-		ossl_fail(err, errlen, "cannot read the RSA key's parameters");
+		ike_ossl_fail(err, errlen, "cannot read the RSA key's parameters");
 		goto out;
 	}
 	bits = BN_num_bits(n);
 	if (bits < 0 || (unsigned)bits < min) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "RSA modulus of %d bits is shorter than the minimum of "
 		     "%u bits",
 		     bits, min);
 		goto out;
 	}
 	if (bits > IKE_RSA_MAX_BITS) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "RSA modulus of %d bits is longer than the maximum of %d "
 		     "bits",
 		     bits, IKE_RSA_MAX_BITS);
 		goto out;
 	}
 	if (!BN_is_odd(n)) {
-		fail(err, errlen, "RSA modulus is even");
+		ike_fail(err, errlen, "RSA modulus is even");
 		goto out;
 	}
 	/* CVE-2017-11185 class: e = 0 or 1 makes every "signature" (or
@@ -299,7 +248,7 @@ ike_rsa_check_key(EVP_PKEY *key, unsigned min_bits, char *err, size_t errlen)
 	    BN_cmp(e, n) >= 0) {
 		if (BN_num_bits(e) <= 64)
 			dec = BN_bn2dec(e);
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "RSA public exponent %s is not allowed (it must be odd, "
 		     "at least 3 and less than the modulus)",
 		     dec != NULL ? dec : "(large)");
@@ -324,14 +273,14 @@ sig_prepare(EVP_PKEY *key, unsigned min_bits, size_t hashlen, size_t *k,
 		return -1;
 	size = EVP_PKEY_get_size(key);
 	if (size <= 0)
-		return ossl_fail(err, errlen, "cannot get the RSA key's size");
+		return ike_ossl_fail(err, errlen, "cannot get the RSA key's size");
 	*k = (size_t)size;
 	if (hashlen == 0 || hashlen > IKE_HASH_MAX_LEN)
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "hash of %zu bytes (expected 1 to %d bytes)",
 		            hashlen, IKE_HASH_MAX_LEN);
 	if (hashlen + 3 + PKCS1_MIN_PAD > *k)
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "hash of %zu bytes does not fit a %zu-byte RSA "
 		            "block",
 		            hashlen, *k);
@@ -351,7 +300,7 @@ ike_rsa_sign(EVP_PKEY *key, unsigned min_bits, const uint8_t *hash,
 	if (sig_prepare(key, min_bits, hashlen, &k, err, errlen) < 0)
 		return -1;
 	if (sigmax < k)
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "signature buffer of %zu bytes is shorter than the "
 		            "%zu-byte modulus",
 		            sigmax, k);
@@ -360,16 +309,16 @@ ike_rsa_sign(EVP_PKEY *key, unsigned min_bits, const uint8_t *hash,
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
 	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
-		ossl_fail(err, errlen, "cannot set up RSA signing");
+		ike_ossl_fail(err, errlen, "cannot set up RSA signing");
 		goto out;
 	}
 	outlen = sigmax;
 	if (EVP_PKEY_sign(ctx, sig, &outlen, hash, hashlen) <= 0) {
-		ossl_fail(err, errlen, "RSA signing failed");
+		ike_ossl_fail(err, errlen, "RSA signing failed");
 		goto out;
 	}
 	if (outlen != k) {
-		fail(err, errlen, "RSA signature of %zu bytes, expected %zu",
+		ike_fail(err, errlen, "RSA signature of %zu bytes, expected %zu",
 		     outlen, k);
 		goto out;
 	}
@@ -389,7 +338,7 @@ explain_block(const uint8_t *m, size_t k, size_t hashlen, char *err,
 	size_t i, hashpos = k - hashlen;
 
 	if (m[0] != 0x00 || m[1] != 0x01) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "RSA signature: recovered block starts %02x %02x, not "
 		     "00 01 (not PKCS#1 v1.5 signature padding, or the wrong "
 		     "key)",
@@ -399,20 +348,20 @@ explain_block(const uint8_t *m, size_t k, size_t hashlen, char *err,
 	for (i = 2; i < k && m[i] == 0xff; i++)
 		;
 	if (i == k || m[i] != 0x00) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "RSA signature: padding byte %zu is %02x, not ff or 00", i,
 		     i < k ? m[i] : 0);
 		return;
 	}
 	if (i + 1 != hashpos) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "RSA signature: %zu bytes follow the padding where the "
 		     "%zu-byte hash was expected (DigestInfo or trailing "
 		     "data)",
 		     k - i - 1, hashlen);
 		return;
 	}
-	fail(err, errlen, "RSA signature does not match the hash");
+	ike_fail(err, errlen, "RSA signature does not match the hash");
 }
 
 int
@@ -429,54 +378,54 @@ ike_rsa_verify(EVP_PKEY *key, unsigned min_bits, const uint8_t *hash,
 	if (sig_prepare(key, min_bits, hashlen, &k, err, errlen) < 0)
 		return -1;
 	if (sig == NULL || siglen != k)
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "RSA signature of %zu bytes; the key needs exactly "
 		            "%zu",
 		            sig == NULL ? 0 : siglen, k);
 	if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) ||
 	    (s = BN_bin2bn(sig, (int)siglen, NULL)) == NULL) {
-		ossl_fail(err, errlen, "cannot read the RSA signature");
+		ike_ossl_fail(err, errlen, "cannot read the RSA signature");
 		goto out;
 	}
 	/* CVE-2017-11185 class: values whose power is trivially known. */
 	if (BN_is_zero(s) || BN_is_one(s)) {
-		fail(err, errlen, "RSA signature is %s",
+		ike_fail(err, errlen, "RSA signature is %s",
 		     BN_is_zero(s) ? "zero" : "one");
 		goto out;
 	}
 	if (BN_cmp(s, n) >= 0) {
-		fail(err, errlen, "RSA signature is not less than the modulus");
+		ike_fail(err, errlen, "RSA signature is not less than the modulus");
 		goto out;
 	}
 	if (!BN_sub_word(n, 1)) {
-		ossl_fail(err, errlen, "cannot check the RSA signature");
+		ike_ossl_fail(err, errlen, "cannot check the RSA signature");
 		goto out;
 	}
 	if (BN_cmp(s, n) == 0) {
-		fail(err, errlen, "RSA signature is the modulus minus one");
+		ike_fail(err, errlen, "RSA signature is the modulus minus one");
 		goto out;
 	}
 
 	m = OPENSSL_malloc(k);
 	em = OPENSSL_malloc(k);
 	if (m == NULL || em == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto out;
 	}
 	/* The raw RSA public operation: s^e mod n, k bytes. */
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
 	if (ctx == NULL || EVP_PKEY_verify_recover_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) <= 0) {
-		ossl_fail(err, errlen, "cannot set up RSA verification");
+		ike_ossl_fail(err, errlen, "cannot set up RSA verification");
 		goto out;
 	}
 	mlen = k;
 	if (EVP_PKEY_verify_recover(ctx, m, &mlen, sig, siglen) <= 0) {
-		ossl_fail(err, errlen, "RSA public operation failed");
+		ike_ossl_fail(err, errlen, "RSA public operation failed");
 		goto out;
 	}
 	if (mlen != k) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "RSA public operation gave %zu bytes, not %zu", mlen, k);
 		goto out;
 	}
@@ -519,7 +468,7 @@ read_pem_certs(const char *path, STACK_OF(X509) * out, size_t *count, char *err,
 	errno = 0;
 	b = BIO_new_file(path, "r");
 	if (b == NULL)
-		return fail(err, errlen, "%s: cannot open: %s", path,
+		return ike_fail(err, errlen, "%s: cannot open: %s", path,
 		            errno != 0 ? strerror(errno) : "unknown error");
 	for (;;) {
 		ERR_clear_error();
@@ -529,20 +478,20 @@ read_pem_certs(const char *path, STACK_OF(X509) * out, size_t *count, char *err,
 			if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
 			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
 				break; /* end of the file */
-			ossl_fail(err, errlen,
+			ike_ossl_fail(err, errlen,
 			          "%s: certificate %zu is malformed", path,
 			          *count + 1);
 			goto out;
 		}
 		if (!sk_X509_push(out, x)) {
 			X509_free(x);
-			fail(err, errlen, "out of memory");
+			ike_fail(err, errlen, "out of memory");
 			goto out;
 		}
 		(*count)++;
 	}
 	if (*count == 0) {
-		fail(err, errlen, "%s: no PEM certificate in the file", path);
+		ike_fail(err, errlen, "%s: no PEM certificate in the file", path);
 		goto out;
 	}
 	rc = 0;
@@ -568,24 +517,24 @@ read_crls(const char *path, bool der_ok, STACK_OF(X509_CRL) * out, char *err,
 	errno = 0;
 	b = BIO_new_file(path, "rb");
 	if (b == NULL)
-		return fail(err, errlen, "%s: cannot open: %s", path,
+		return ike_fail(err, errlen, "%s: cannot open: %s", path,
 		            errno != 0 ? strerror(errno) : "unknown error");
 	n = BIO_read(b, head, 10);
 	head[n > 0 ? n : 0] = '\0';
 	if (BIO_reset(b) < 0) {
-		ossl_fail(err, errlen, "%s: cannot read", path);
+		ike_ossl_fail(err, errlen, "%s: cannot read", path);
 		goto out;
 	}
 	if (der_ok && strcmp(head, "-----BEGIN") != 0) {
 		c = d2i_X509_CRL_bio(b, NULL);
 		if (c == NULL) {
-			ossl_fail(err, errlen, "%s: not a PEM or DER CRL",
+			ike_ossl_fail(err, errlen, "%s: not a PEM or DER CRL",
 			          path);
 			goto out;
 		}
 		if (!sk_X509_CRL_push(out, c)) {
 			X509_CRL_free(c);
-			fail(err, errlen, "out of memory");
+			ike_fail(err, errlen, "out of memory");
 			goto out;
 		}
 		rc = 0;
@@ -599,19 +548,19 @@ read_crls(const char *path, bool der_ok, STACK_OF(X509_CRL) * out, char *err,
 			if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
 			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
 				break;
-			ossl_fail(err, errlen, "%s: CRL %zu is malformed", path,
+			ike_ossl_fail(err, errlen, "%s: CRL %zu is malformed", path,
 			          count + 1);
 			goto out;
 		}
 		if (!sk_X509_CRL_push(out, c)) {
 			X509_CRL_free(c);
-			fail(err, errlen, "out of memory");
+			ike_fail(err, errlen, "out of memory");
 			goto out;
 		}
 		count++;
 	}
 	if (count == 0) {
-		fail(err, errlen, "%s: no PEM CRL in the file", path);
+		ike_fail(err, errlen, "%s: no PEM CRL in the file", path);
 		goto out;
 	}
 	rc = 0;
@@ -637,7 +586,7 @@ list_dir(const char *dir, struct dirent ***names, int *n, bool *missing,
 			*missing = true;
 			return 0;
 		}
-		return fail(err, errlen, "%s: cannot read the directory: %s",
+		return ike_fail(err, errlen, "%s: cannot read the directory: %s",
 		            dir, strerror(errno));
 	}
 	return 0;
@@ -704,7 +653,7 @@ load_ca_file(struct ike_certdb *db, const char *path, char *err, size_t errlen)
 	int rc = -1;
 
 	if (tmp == NULL)
-		return fail(err, errlen, "out of memory");
+		return ike_fail(err, errlen, "out of memory");
 	if (read_pem_certs(path, tmp, &count, err, errlen) < 0)
 		goto out;
 	while ((x = sk_X509_shift(tmp)) != NULL) {
@@ -714,7 +663,7 @@ load_ca_file(struct ike_certdb *db, const char *path, char *err, size_t errlen)
 		}
 		if (!sk_X509_push(db->cas, x)) {
 			X509_free(x);
-			fail(err, errlen, "out of memory");
+			ike_fail(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -743,7 +692,7 @@ load_crl_dir(struct ike_certdb *db, const char *dir, char *err, size_t errlen)
 		    !(has_suffix(name, ".pem") || has_suffix(name, ".crl")))
 			continue;
 		if (join_path(path, sizeof(path), dir, name) < 0) {
-			fail(err, errlen, "%s/%s: path too long", dir, name);
+			ike_fail(err, errlen, "%s/%s: path too long", dir, name);
 			goto out;
 		}
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -770,18 +719,18 @@ ike_certdb_load(const struct ike_cert_conf *conf, char *err, size_t errlen)
 
 	db = calloc(1, sizeof(*db));
 	if (db == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	db->min_bits = conf != NULL ? conf->min_rsa_bits : 0;
 	db->cas = sk_X509_new_null();
 	db->crls = sk_X509_CRL_new_null();
 	if (db->cas == NULL || db->crls == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (strlen(dir) >= sizeof(db->dir)) {
-		fail(err, errlen, "certificate directory path too long");
+		ike_fail(err, errlen, "certificate directory path too long");
 		goto fail;
 	}
 	strcpy(db->dir, dir);
@@ -799,7 +748,7 @@ ike_certdb_load(const struct ike_cert_conf *conf, char *err, size_t errlen)
 		if (name[0] == '.' || !has_suffix(name, ".pem"))
 			continue;
 		if (join_path(path, sizeof(path), dir, name) < 0) {
-			fail(err, errlen, "%s/%s: path too long", dir, name);
+			ike_fail(err, errlen, "%s/%s: path too long", dir, name);
 			goto fail;
 		}
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -817,7 +766,7 @@ ike_certdb_load(const struct ike_cert_conf *conf, char *err, size_t errlen)
 	}
 	if (!missing) {
 		if (join_path(path, sizeof(path), dir, "crls") < 0) {
-			fail(err, errlen, "%s/crls: path too long", dir);
+			ike_fail(err, errlen, "%s/crls: path too long", dir);
 			goto fail;
 		}
 		if (load_crl_dir(db, path, err, errlen) < 0)
@@ -902,34 +851,34 @@ load_key(const char *path, char *err, size_t errlen)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		fail(err, errlen, "private key %s: cannot open: %s", path,
+		ike_fail(err, errlen, "private key %s: cannot open: %s", path,
 		     strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0) {
-		fail(err, errlen, "private key %s: %s", path, strerror(errno));
+		ike_fail(err, errlen, "private key %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fail(err, errlen, "private key %s: not a regular file", path);
+		ike_fail(err, errlen, "private key %s: not a regular file", path);
 		goto out;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "private key %s: mode %04o gives access to group or "
 		     "others; refused (chmod 600 %s)",
 		     path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	if (st.st_uid != 0 && st.st_uid != me) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "private key %s: owned by uid %u; refused (it must "
 		     "belong to root or to the service's user, uid %u)",
 		     path, (unsigned)st.st_uid, (unsigned)me);
 		goto out;
 	}
 	if (st.st_size <= 0 || st.st_size > KEY_FILE_MAX) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "private key %s: size %lld is not that of a key file",
 		     path, (long long)st.st_size);
 		goto out;
@@ -937,7 +886,7 @@ load_key(const char *path, char *err, size_t errlen)
 	size = (size_t)st.st_size;
 	buf = OPENSSL_malloc(size);
 	if (buf == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto out;
 	}
 	while (len < size) {
@@ -945,7 +894,7 @@ load_key(const char *path, char *err, size_t errlen)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			fail(err, errlen, "private key %s: read failed: %s",
+			ike_fail(err, errlen, "private key %s: read failed: %s",
 			     path, r < 0 ? strerror(errno) : "short file");
 			goto out;
 		}
@@ -953,19 +902,19 @@ load_key(const char *path, char *err, size_t errlen)
 	}
 	b = BIO_new_mem_buf(buf, (int)len);
 	if (b == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto out;
 	}
 	ERR_clear_error();
 	key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, &encrypted);
 	if (key == NULL) {
 		if (encrypted)
-			fail(err, errlen,
+			ike_fail(err, errlen,
 			     "private key %s: encrypted keys are not "
 			     "supported (store it unencrypted, mode 0600)",
 			     path);
 		else
-			fail(err, errlen,
+			ike_fail(err, errlen,
 			     "private key %s: not a PEM private key", path);
 	}
 out:
@@ -1004,23 +953,23 @@ ike_cred_load(const struct ike_cert_conf *conf, char *err, size_t errlen)
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->min_bits = conf != NULL ? conf->min_rsa_bits : 0;
 	if (conf_local_cert(conf, path, sizeof(path)) < 0) {
-		fail(err, errlen, "local certificate path too long");
+		ike_fail(err, errlen, "local certificate path too long");
 		goto fail;
 	}
 	chain = sk_X509_new_null();
 	if (chain == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (read_pem_certs(path, chain, &count, err, errlen) < 0)
 		goto fail;
 	if (count > IKE_CERT_CHAIN_MAX) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "%s: %zu certificates; at most %d (ours and its "
 		     "intermediates)",
 		     path, count, IKE_CERT_CHAIN_MAX);
@@ -1029,7 +978,7 @@ ike_cred_load(const struct ike_cert_conf *conf, char *err, size_t errlen)
 	for (i = 0; i < count; i++) {
 		if (span_dup_der(&c->der[i], sk_X509_value(chain, (int)i)) <
 		    0) {
-			ossl_fail(err, errlen, "%s: cannot encode certificate",
+			ike_ossl_fail(err, errlen, "%s: cannot encode certificate",
 			          path);
 			goto fail;
 		}
@@ -1040,7 +989,7 @@ ike_cred_load(const struct ike_cert_conf *conf, char *err, size_t errlen)
 	if (!X509_NAME_get0_der(X509_get_subject_name(c->cert), &der,
 	                        &derlen) ||
 	    (subj = OPENSSL_memdup(der, derlen)) == NULL) {
-		ossl_fail(err, errlen, "%s: cannot encode the subject", path);
+		ike_ossl_fail(err, errlen, "%s: cannot encode the subject", path);
 		goto fail;
 	}
 	c->subject.p = subj;
@@ -1050,11 +999,11 @@ ike_cred_load(const struct ike_cert_conf *conf, char *err, size_t errlen)
 	if (c->key == NULL)
 		goto fail;
 	if (ike_rsa_check_key(c->key, c->min_bits, why, sizeof(why)) < 0) {
-		fail(err, errlen, "private key %s: %s", keypath, why);
+		ike_fail(err, errlen, "private key %s: %s", keypath, why);
 		goto fail;
 	}
 	if (X509_check_private_key(c->cert, c->key) != 1) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "private key %s does not belong to the certificate of "
 		     "%s (\"%s\")",
 		     keypath, path, c->name);
@@ -1129,7 +1078,7 @@ ike_cred_sign(const struct ike_cred *c, const uint8_t *hash, size_t hashlen,
 {
 	if (c == NULL) {
 		*siglen = 0;
-		return fail(err, errlen, "no local certificate and key");
+		return ike_fail(err, errlen, "no local certificate and key");
 	}
 	return ike_rsa_sign(c->key, c->min_bits, hash, hashlen, sig, sigmax,
 	                    siglen, err, errlen);
@@ -1279,7 +1228,7 @@ dn_parse(const char *s, struct dn *dn, char *err, size_t errlen)
 			p++;
 		for (t = 0; is_type_char(*p); p++) {
 			if (t + 1 >= sizeof(type))
-				return fail(err, errlen,
+				return ike_fail(err, errlen,
 				            "attribute type too long");
 			type[t++] = *p;
 		}
@@ -1287,7 +1236,7 @@ dn_parse(const char *s, struct dn *dn, char *err, size_t errlen)
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (t == 0 || *p != '=')
-			return fail(err, errlen,
+			return ike_fail(err, errlen,
 			            "expected TYPE=value at \"%.40s\"", p);
 		p++;
 		while (*p == ' ' || *p == '\t')
@@ -1296,12 +1245,12 @@ dn_parse(const char *s, struct dn *dn, char *err, size_t errlen)
 		if (*p == '"') {
 			for (p++; *p != '"'; p++) {
 				if (*p == '\0')
-					return fail(err, errlen,
+					return ike_fail(err, errlen,
 					            "unterminated quote");
 				if (*p == '\\' && p[1] != '\0')
 					p++;
 				if (v + 1 >= sizeof(raw))
-					return fail(err, errlen,
+					return ike_fail(err, errlen,
 					            "value too long");
 				raw[v++] = *p;
 			}
@@ -1328,26 +1277,26 @@ dn_parse(const char *s, struct dn *dn, char *err, size_t errlen)
 					}
 				}
 				if (v + 1 >= sizeof(raw))
-					return fail(err, errlen,
+					return ike_fail(err, errlen,
 					            "value too long");
 				raw[v++] = ch;
 			}
 		}
 		if (*p != '\0' && *p != '+' && *p != (slash ? '/' : ',') &&
 		    (slash || *p != ';'))
-			return fail(err, errlen,
+			return ike_fail(err, errlen,
 			            "unexpected text after a quoted value at "
 			            "\"%.40s\"",
 			            p);
 		if (dn->n == DN_AVAS_MAX)
-			return fail(err, errlen, "more than %d attributes",
+			return ike_fail(err, errlen, "more than %d attributes",
 			            DN_AVAS_MAX);
 		a = &dn->a[dn->n];
 		if (type_oid(type, a->oid, sizeof(a->oid)) < 0)
-			return fail(err, errlen,
+			return ike_fail(err, errlen,
 			            "unknown attribute type \"%s\"", type);
 		if (canon(raw, v, a->val, sizeof(a->val)) < 0)
-			return fail(err, errlen, "value too long");
+			return ike_fail(err, errlen, "value too long");
 		dn->n++;
 		if (*p == '\0')
 			break;
@@ -1457,11 +1406,11 @@ add_ca(struct ike_trust *t, X509 *x, int *idx, const char *ca, char *err,
 	case 0:
 		return 0;
 	case -2:
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "rootca \"%s\": more than %d root CAs in the rule",
 		            ca, TRUST_CA_MAX);
 	default:
-		return fail(err, errlen, "out of memory");
+		return ike_fail(err, errlen, "out of memory");
 	}
 }
 
@@ -1506,7 +1455,7 @@ trust_resolve(struct ike_trust *t, const struct ike_certdb *db,
 	bool is_path;
 
 	if (ca == NULL || ca[0] == '\0')
-		return fail(err, errlen, "rootca: empty CA");
+		return ike_fail(err, errlen, "rootca: empty CA");
 	/* A path: no '=' at all, or a leading '/' naming a file that
 	 * exists (otherwise "/C=US/..." is the slash form of a name). */
 	is_path =
@@ -1514,18 +1463,18 @@ trust_resolve(struct ike_trust *t, const struct ike_certdb *db,
 	if (is_path) {
 		if (ca[0] == '/') {
 			if (strlen(ca) >= sizeof(path))
-				return fail(err, errlen,
+				return ike_fail(err, errlen,
 				            "rootca \"%s\": path too long", ca);
 			strcpy(path, ca);
 		} else if (join_path(path, sizeof(path), db->dir, ca) < 0) {
-			return fail(err, errlen, "rootca \"%s\": path too long",
+			return ike_fail(err, errlen, "rootca \"%s\": path too long",
 			            ca);
 		}
 		file = sk_X509_new_null();
 		if (file == NULL)
-			return fail(err, errlen, "out of memory");
+			return ike_fail(err, errlen, "out of memory");
 		if (read_pem_certs(path, file, &count, why, sizeof(why)) < 0) {
-			fail(err, errlen, "rootca \"%s\": %s", ca, why);
+			ike_fail(err, errlen, "rootca \"%s\": %s", ca, why);
 			goto out;
 		}
 		for (i = 0; i < sk_X509_num(file); i++) {
@@ -1533,7 +1482,7 @@ trust_resolve(struct ike_trust *t, const struct ike_certdb *db,
 
 			if (X509_check_ca(x) == 0) {
 				cert_name(x, why, sizeof(why));
-				fail(err, errlen,
+				ike_fail(err, errlen,
 				     "rootca \"%s\": \"%s\" is not a CA "
 				     "certificate",
 				     ca, why);
@@ -1550,11 +1499,11 @@ trust_resolve(struct ike_trust *t, const struct ike_certdb *db,
 	want = calloc(1, sizeof(*want));
 	have = calloc(1, sizeof(*have));
 	if (want == NULL || have == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto out;
 	}
 	if (dn_parse(ca, want, why, sizeof(why)) < 0) {
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "rootca \"%s\": not a subject name or a file: %s", ca,
 		     why);
 		goto out;
@@ -1572,7 +1521,7 @@ trust_resolve(struct ike_trust *t, const struct ike_certdb *db,
 	}
 	if (found == 0) {
 		ca_hint(db, hint, sizeof(hint));
-		fail(err, errlen,
+		ike_fail(err, errlen,
 		     "rootca \"%s\": no CA certificate with that subject (%s)",
 		     ca, hint);
 		goto out;
@@ -1597,14 +1546,14 @@ ike_trust_new(const struct ike_certdb *db, const struct ike_rootca *cas,
 	int k;
 
 	if (db == NULL || n == 0) {
-		fail(err, errlen, "%s",
+		ike_fail(err, errlen, "%s",
 		     db == NULL ? "no certificate directory loaded"
 		                : "no rootca entry");
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	t->min_bits = db->min_bits;
@@ -1612,7 +1561,7 @@ ike_trust_new(const struct ike_certdb *db, const struct ike_rootca *cas,
 	t->crls = sk_X509_CRL_new_null();
 	t->store = X509_STORE_new();
 	if (t->cas == NULL || t->crls == NULL || t->store == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto fail;
 	}
 	memset(want_cr, 0, sizeof(want_cr));
@@ -1624,25 +1573,25 @@ ike_trust_new(const struct ike_certdb *db, const struct ike_rootca *cas,
 	}
 	for (k = 0; k < sk_X509_num(t->cas); k++)
 		if (!X509_STORE_add_cert(t->store, sk_X509_value(t->cas, k))) {
-			ossl_fail(err, errlen, "cannot build the trust store");
+			ike_ossl_fail(err, errlen, "cannot build the trust store");
 			goto fail;
 		}
 	for (k = 0; k < sk_X509_CRL_num(db->crls); k++) {
 		X509_CRL *c = sk_X509_CRL_value(db->crls, k);
 
 		if (!X509_CRL_up_ref(c)) {
-			fail(err, errlen, "out of memory");
+			ike_fail(err, errlen, "out of memory");
 			goto fail;
 		}
 		if (!sk_X509_CRL_push(t->crls, c)) {
 			X509_CRL_free(c);
-			fail(err, errlen, "out of memory");
+			ike_fail(err, errlen, "out of memory");
 			goto fail;
 		}
 	}
 	t->cr = calloc((size_t)sk_X509_num(t->cas) + 1, sizeof(*t->cr));
 	if (t->cr == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (k = 0; k < sk_X509_num(t->cas); k++) {
@@ -1655,7 +1604,7 @@ ike_trust_new(const struct ike_certdb *db, const struct ike_rootca *cas,
 			continue;
 		nm = X509_get_subject_name(sk_X509_value(t->cas, k));
 		if (!X509_NAME_get0_der(nm, &der, &derlen)) {
-			ossl_fail(err, errlen, "cannot encode a CA name");
+			ike_ossl_fail(err, errlen, "cannot encode a CA name");
 			goto fail;
 		}
 		/* Two certificates of one CA (renewed): one request. */
@@ -1666,7 +1615,7 @@ ike_trust_new(const struct ike_certdb *db, const struct ike_rootca *cas,
 			continue;
 		copy = OPENSSL_memdup(der, derlen);
 		if (copy == NULL) {
-			fail(err, errlen, "out of memory");
+			ike_fail(err, errlen, "out of memory");
 			goto fail;
 		}
 		t->cr[t->ncr].p = copy;
@@ -1778,7 +1727,7 @@ ike_peer_verify_sig(const struct ike_peer *p, const uint8_t *hash,
                     char *err, size_t errlen)
 {
 	if (p == NULL) {
-		fail(err, errlen, "no verified peer certificate");
+		ike_fail(err, errlen, "no verified peer certificate");
 		return IKE_CS_INTERNAL;
 	}
 	if (ike_rsa_verify(p->pub, p->min_bits, hash, hashlen, sig, siglen, err,
@@ -1797,7 +1746,7 @@ st_fail(enum ike_cert_status st, char *err, size_t errlen, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fmt_err(err, errlen, NULL, fmt, ap);
+	ike_fmt_err(err, errlen, NULL, fmt, ap);
 	va_end(ap);
 	ERR_clear_error();
 	return st;

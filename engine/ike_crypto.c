@@ -29,12 +29,8 @@
 /* Most seed pieces ike_expand() takes (KEYMAT uses five). */
 #define EXPAND_MAX_PARTS 8
 
-static void fmt_err(char *err, size_t errlen, const char *reason,
-                    const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
-
-static void
-fmt_err(char *err, size_t errlen, const char *reason, const char *fmt,
+void
+ike_fmt_err(char *err, size_t errlen, const char *reason, const char *fmt,
         va_list ap)
 {
 	int n;
@@ -46,35 +42,30 @@ fmt_err(char *err, size_t errlen, const char *reason, const char *fmt,
 		snprintf(err + n, errlen - (size_t)n, " (%s)", reason);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int ossl_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* -1 with the message; OpenSSL's error queue is emptied so that stale
  * entries never end up in a later message. */
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+int
+ike_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fmt_err(err, errlen, NULL, fmt, ap);
+	ike_fmt_err(err, errlen, NULL, fmt, ap);
 	va_end(ap);
 	ERR_clear_error();
 	return -1;
 }
 
 /* The same after a failed OpenSSL call, with OpenSSL's reason. */
-static int
-ossl_fail(char *err, size_t errlen, const char *fmt, ...)
+int
+ike_ossl_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	fmt_err(err, errlen, reason, fmt, ap);
+	ike_fmt_err(err, errlen, reason, fmt, ap);
 	va_end(ap);
 	ERR_clear_error();
 	return -1;
@@ -245,24 +236,24 @@ ike_digest(enum ike_hash hash, const struct ike_chunk *parts, size_t nparts,
 	int rc = -1;
 
 	if (hi == NULL)
-		return fail(err, errlen, "unsupported hash algorithm %d",
+		return ike_fail(err, errlen, "unsupported hash algorithm %d",
 		            (int)hash);
 	md = EVP_MD_fetch(NULL, hi->ossl, NULL);
 	ctx = EVP_MD_CTX_new();
 	if (md == NULL || ctx == NULL || !EVP_DigestInit_ex2(ctx, md, NULL)) {
-		ossl_fail(err, errlen, "%s: cannot set up the digest",
+		ike_ossl_fail(err, errlen, "%s: cannot set up the digest",
 		          hi->name);
 		goto out;
 	}
 	for (i = 0; i < nparts; i++) {
 		if (parts[i].len > 0 &&
 		    !EVP_DigestUpdate(ctx, parts[i].ptr, parts[i].len)) {
-			ossl_fail(err, errlen, "%s: digest failed", hi->name);
+			ike_ossl_fail(err, errlen, "%s: digest failed", hi->name);
 			goto out;
 		}
 	}
 	if (!EVP_DigestFinal_ex(ctx, out, &outl) || outl != hi->len) {
-		ossl_fail(err, errlen, "%s: digest failed", hi->name);
+		ike_ossl_fail(err, errlen, "%s: digest failed", hi->name);
 		goto out;
 	}
 	rc = 0;
@@ -287,7 +278,7 @@ ike_prf(enum ike_hash hash, const uint8_t *key, size_t keylen,
 	int rc = -1;
 
 	if (hi == NULL)
-		return fail(err, errlen, "unsupported hash algorithm %d",
+		return ike_fail(err, errlen, "unsupported hash algorithm %d",
 		            (int)hash);
 	/* OSSL_PARAM wants a writable string; the table is const. */
 	snprintf(mdname, sizeof(mdname), "%s", hi->ossl);
@@ -299,19 +290,19 @@ ike_prf(enum ike_hash hash, const uint8_t *key, size_t keylen,
 	/* A NULL key would mean "keep the previous key" to EVP_MAC_init. */
 	if (ctx == NULL ||
 	    !EVP_MAC_init(ctx, keylen > 0 ? key : nokey, keylen, params)) {
-		ossl_fail(err, errlen, "HMAC-%s: cannot set up the PRF",
+		ike_ossl_fail(err, errlen, "HMAC-%s: cannot set up the PRF",
 		          hi->name);
 		goto out;
 	}
 	for (i = 0; i < nparts; i++) {
 		if (parts[i].len > 0 &&
 		    !EVP_MAC_update(ctx, parts[i].ptr, parts[i].len)) {
-			ossl_fail(err, errlen, "HMAC-%s failed", hi->name);
+			ike_ossl_fail(err, errlen, "HMAC-%s failed", hi->name);
 			goto out;
 		}
 	}
 	if (!EVP_MAC_final(ctx, out, &outl, hi->len) || outl != hi->len) {
-		ossl_fail(err, errlen, "HMAC-%s failed", hi->name);
+		ike_ossl_fail(err, errlen, "HMAC-%s failed", hi->name);
 		OPENSSL_cleanse(out, hi->len);
 		goto out;
 	}
@@ -339,7 +330,7 @@ keys_start(struct ike_keys *k, enum ike_hash hash, char *err, size_t errlen)
 
 	ike_keys_clear(k);
 	if (len == 0)
-		return fail(err, errlen, "unsupported hash algorithm %d",
+		return ike_fail(err, errlen, "unsupported hash algorithm %d",
 		            (int)hash);
 	k->hash = hash;
 	k->len = len;
@@ -353,7 +344,7 @@ keys_check(const struct ike_keys *k, char *err, size_t errlen)
 	size_t len = ike_hash_len((int)k->hash);
 
 	if (len == 0 || k->len != len)
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "phase 1 keys for hash %d have length %zu",
 		            (int)k->hash, k->len);
 	return 0;
@@ -391,12 +382,12 @@ ike_skeyid_sig(struct ike_keys *k, enum ike_hash hash, const uint8_t *ni_b,
 	/* The PRF key is Ni_b | Nr_b; +1 keeps malloc(0) out of the way. */
 	if (keylen < nilen || keylen + 1 == 0) {
 		ike_keys_clear(k);
-		return fail(err, errlen, "nonces too long");
+		return ike_fail(err, errlen, "nonces too long");
 	}
 	key = malloc(keylen + 1);
 	if (key == NULL) {
 		ike_keys_clear(k);
-		return fail(err, errlen, "out of memory");
+		return ike_fail(err, errlen, "out of memory");
 	}
 	if (nilen > 0)
 		memcpy(key, ni_b, nilen);
@@ -424,7 +415,7 @@ ike_skeyid_derive(struct ike_keys *k, const uint8_t *gxy, size_t gxylen,
 	if (keys_check(k, err, errlen) < 0)
 		goto fail;
 	if (gxylen == 0) {
-		fail(err, errlen, "empty g^xy");
+		ike_fail(err, errlen, "empty g^xy");
 		goto fail;
 	}
 	/* SKEYID_d = prf(SKEYID, g^xy | CKY-I | CKY-R | 0) */
@@ -466,10 +457,10 @@ ike_appendix_b(enum ike_hash hash, const uint8_t *skeyid_e, size_t elen,
 	size_t hlen = ike_hash_len((int)hash), off = 0, n;
 
 	if (hlen == 0)
-		return fail(err, errlen, "unsupported hash algorithm %d",
+		return ike_fail(err, errlen, "unsupported hash algorithm %d",
 		            (int)hash);
 	if (keylen == 0 || elen == 0)
-		return fail(err, errlen, "empty key or SKEYID_e");
+		return ike_fail(err, errlen, "empty key or SKEYID_e");
 	if (elen >= keylen) {
 		memcpy(key, skeyid_e, keylen);
 		return 0;
@@ -502,10 +493,10 @@ ike_expand(enum ike_hash hash, const uint8_t *key, size_t keylen,
 	int rc = -1;
 
 	if (hlen == 0)
-		return fail(err, errlen, "unsupported hash algorithm %d",
+		return ike_fail(err, errlen, "unsupported hash algorithm %d",
 		            (int)hash);
 	if (nseed > EXPAND_MAX_PARTS)
-		return fail(err, errlen, "too many seed pieces (%zu)", nseed);
+		return ike_fail(err, errlen, "too many seed pieces (%zu)", nseed);
 	/* parts[0] is Kn-1, left out of K1. */
 	if (nseed > 0)
 		memcpy(parts + 1, seed, nseed * sizeof(*seed));
@@ -537,10 +528,10 @@ iv_from_hash(enum ike_hash hash, const struct ike_chunk *parts, size_t nparts,
 	size_t hlen = ike_hash_len((int)hash);
 
 	if (hlen == 0)
-		return fail(err, errlen, "unsupported hash algorithm %d",
+		return ike_fail(err, errlen, "unsupported hash algorithm %d",
 		            (int)hash);
 	if (blocklen == 0 || blocklen > hlen)
-		return fail(err, errlen, "%s cannot make a %zu-byte IV",
+		return ike_fail(err, errlen, "%s cannot make a %zu-byte IV",
 		            ike_hash_name((int)hash), blocklen);
 	if (ike_digest(hash, parts, nparts, h, err, errlen) < 0)
 		return -1;
@@ -670,7 +661,7 @@ ike_qm_keymat(const struct ike_keys *k, const uint8_t *gqmxy, size_t gqmlen,
 	if (keys_check(k, err, errlen) < 0)
 		return -1;
 	if (outlen == 0)
-		return fail(err, errlen, "no KEYMAT asked for");
+		return ike_fail(err, errlen, "no KEYMAT asked for");
 	wr32(spib, spi);
 	if (gqmxy != NULL)
 		seed[n++] = (struct ike_chunk){gqmxy, gqmlen};
@@ -741,7 +732,7 @@ ike_encr_key_set(struct ike_encr_key *ek, enum ike_encr alg, const uint8_t *key,
 {
 	ike_encr_key_clear(ek);
 	if (cipher_name((int)alg, keylen) == NULL)
-		return fail(err, errlen, "%s does not take a %zu-byte key",
+		return ike_fail(err, errlen, "%s does not take a %zu-byte key",
 		            ike_encr_name((int)alg), keylen);
 	ek->alg = alg;
 	ek->keylen = keylen;
@@ -762,7 +753,7 @@ ike_encr_key_derive(struct ike_encr_key *ek, enum ike_encr alg,
 
 	ike_encr_key_clear(ek);
 	if (keylen == 0)
-		return fail(err, errlen, "%s does not take a %u-bit key",
+		return ike_fail(err, errlen, "%s does not take a %u-bit key",
 		            ike_encr_name((int)alg), keybits);
 	if (keys_check(k, err, errlen) < 0)
 		return -1;
@@ -789,10 +780,10 @@ cbc(const struct ike_encr_key *ek, int enc, const uint8_t *iv,
 	int outl = 0, finl = 0, rc = -1;
 
 	if (name == NULL || block == 0)
-		return fail(err, errlen, "no cipher %s with a %zu-byte key",
+		return ike_fail(err, errlen, "no cipher %s with a %zu-byte key",
 		            ike_encr_name((int)ek->alg), ek->keylen);
 	if (len == 0 || len % block != 0 || len > INT_MAX)
-		return fail(err, errlen,
+		return ike_fail(err, errlen,
 		            "%s: %zu bytes is not a whole number of %zu-byte "
 		            "blocks",
 		            name, len, block);
@@ -807,7 +798,7 @@ cbc(const struct ike_encr_key *ek, int enc, const uint8_t *iv,
 	    !EVP_CipherUpdate(ctx, out, &outl, in, (int)len) ||
 	    (size_t)outl != len ||
 	    !EVP_CipherFinal_ex(ctx, out + outl, &finl) || finl != 0) {
-		ossl_fail(err, errlen, "%s %s failed", name,
+		ike_ossl_fail(err, errlen, "%s %s failed", name,
 		          enc ? "encryption" : "decryption");
 		if (!enc)
 			OPENSSL_cleanse(out, len);
@@ -1005,7 +996,7 @@ dh_export(struct ike_dh *dh, char *err, size_t errlen)
 	rc = 0;
 	goto out;
 fail:
-	ossl_fail(err, errlen, "%s: cannot read our public value", info->name);
+	ike_ossl_fail(err, errlen, "%s: cannot read our public value", info->name);
 out:
 	BN_free(x);
 	BN_free(y);
@@ -1019,12 +1010,12 @@ dh_alloc(int group, char *err, size_t errlen)
 	struct ike_dh *dh;
 
 	if (info == NULL) {
-		fail(err, errlen, "unsupported Diffie-Hellman group %d", group);
+		ike_fail(err, errlen, "unsupported Diffie-Hellman group %d", group);
 		return NULL;
 	}
 	dh = calloc(1, sizeof(*dh));
 	if (dh == NULL) {
-		fail(err, errlen, "out of memory");
+		ike_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	dh->info = info;
@@ -1079,7 +1070,7 @@ ike_dh_new(int group, char *err, size_t errlen)
 	}
 	return dh;
 fail:
-	ossl_fail(err, errlen, "%s: key generation failed", dh->info->name);
+	ike_ossl_fail(err, errlen, "%s: key generation failed", dh->info->name);
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(params);
 	ike_dh_free(dh);
@@ -1096,7 +1087,7 @@ modp_from_private(const struct dh_info *info, const uint8_t *priv,
 	BN_CTX *bnctx = NULL;
 
 	if (privlen == 0 || privlen > info->publen) {
-		fail(err, errlen, "%s private value is %zu bytes", info->name,
+		ike_fail(err, errlen, "%s private value is %zu bytes", info->name,
 		     privlen);
 		return NULL;
 	}
@@ -1112,22 +1103,22 @@ modp_from_private(const struct dh_info *info, const uint8_t *priv,
 	    !EVP_PKEY_get_bn_param(params, OSSL_PKEY_PARAM_FFC_G, &g) ||
 	    BN_bin2bn(priv, (int)privlen, x) == NULL ||
 	    !BN_sub(pm1, p, BN_value_one())) {
-		ossl_fail(err, errlen, "%s: cannot read the group", info->name);
+		ike_ossl_fail(err, errlen, "%s: cannot read the group", info->name);
 		goto out;
 	}
 	if (BN_cmp(x, BN_value_one()) <= 0 || BN_cmp(x, pm1) >= 0) {
-		fail(err, errlen, "%s private value is not in 2..p-2",
+		ike_fail(err, errlen, "%s private value is not in 2..p-2",
 		     info->name);
 		goto out;
 	}
 	BN_set_flags(x, BN_FLG_CONSTTIME);
 	if (!BN_mod_exp(y, g, x, p, bnctx)) {
-		ossl_fail(err, errlen, "%s: g^x failed", info->name);
+		ike_ossl_fail(err, errlen, "%s: g^x failed", info->name);
 		goto out;
 	}
 	key = key_fromdata(info, EVP_PKEY_KEYPAIR, y, NULL, 0, x);
 	if (key == NULL)
-		ossl_fail(err, errlen, "%s: cannot make the key", info->name);
+		ike_ossl_fail(err, errlen, "%s: cannot make the key", info->name);
 out:
 	EVP_PKEY_free(params);
 	BN_clear_free(x);
@@ -1153,7 +1144,7 @@ ecp_from_private(const struct dh_info *info, const uint8_t *priv,
 	size_t octlen;
 
 	if (privlen != info->seclen) {
-		fail(err, errlen, "%s private value is %zu bytes, not %zu",
+		ike_fail(err, errlen, "%s private value is %zu bytes, not %zu",
 		     info->name, privlen, info->seclen);
 		return NULL;
 	}
@@ -1163,12 +1154,12 @@ ecp_from_private(const struct dh_info *info, const uint8_t *priv,
 	bnctx = BN_CTX_secure_new();
 	if (q == NULL || d == NULL || bnctx == NULL ||
 	    BN_bin2bn(priv, (int)privlen, d) == NULL) {
-		ossl_fail(err, errlen, "%s: cannot set up the curve",
+		ike_ossl_fail(err, errlen, "%s: cannot set up the curve",
 		          info->name);
 		goto out;
 	}
 	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(grp)) >= 0) {
-		fail(err, errlen, "%s private value is not in 1..n-1",
+		ike_fail(err, errlen, "%s private value is not in 1..n-1",
 		     info->name);
 		goto out;
 	}
@@ -1177,12 +1168,12 @@ ecp_from_private(const struct dh_info *info, const uint8_t *priv,
 	if (!EC_POINT_mul(grp, q, d, NULL, NULL, bnctx) ||
 	    EC_POINT_point2oct(grp, q, POINT_CONVERSION_UNCOMPRESSED, oct,
 	                       octlen, bnctx) != octlen) {
-		ossl_fail(err, errlen, "%s: d * G failed", info->name);
+		ike_ossl_fail(err, errlen, "%s: d * G failed", info->name);
 		goto out;
 	}
 	key = key_fromdata(info, EVP_PKEY_KEYPAIR, NULL, oct, octlen, d);
 	if (key == NULL)
-		ossl_fail(err, errlen, "%s: cannot make the key", info->name);
+		ike_ossl_fail(err, errlen, "%s: cannot make the key", info->name);
 out:
 	EC_POINT_free(q);
 	EC_GROUP_free(grp);
@@ -1210,7 +1201,7 @@ ike_dh_new_private(int group, const uint8_t *priv, size_t privlen, char *err,
 		break;
 	case DH_X25519:
 		if (privlen != 32) {
-			fail(err, errlen,
+			ike_fail(err, errlen,
 			     "%s private value is %zu bytes, "
 			     "not 32",
 			     dh->info->name, privlen);
@@ -1219,7 +1210,7 @@ ike_dh_new_private(int group, const uint8_t *priv, size_t privlen, char *err,
 		dh->key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL,
 		                                       priv, privlen);
 		if (dh->key == NULL)
-			ossl_fail(err, errlen, "%s: cannot make the key",
+			ike_ossl_fail(err, errlen, "%s: cannot make the key",
 			          dh->info->name);
 		break;
 	}
@@ -1242,7 +1233,7 @@ peer_key(const struct ike_dh *dh, const uint8_t *peer, size_t peerlen,
 	EVP_PKEY *key = NULL;
 
 	if (peerlen != info->publen) {
-		fail(err, errlen, "%s KE value is %zu bytes, expected %zu",
+		ike_fail(err, errlen, "%s KE value is %zu bytes, expected %zu",
 		     info->name, peerlen, info->publen);
 		return NULL;
 	}
@@ -1259,17 +1250,17 @@ peer_key(const struct ike_dh *dh, const uint8_t *peer, size_t peerlen,
 		pm1 = BN_new();
 		if (y == NULL || pm1 == NULL ||
 		    !BN_sub(pm1, dh->p, BN_value_one())) {
-			ossl_fail(err, errlen, "%s: out of memory", info->name);
+			ike_ossl_fail(err, errlen, "%s: out of memory", info->name);
 			break;
 		}
 		if (BN_cmp(y, BN_value_one()) <= 0 || BN_cmp(y, pm1) >= 0) {
-			fail(err, errlen, "%s KE value is not in 2..p-2",
+			ike_fail(err, errlen, "%s KE value is not in 2..p-2",
 			     info->name);
 			break;
 		}
 		key = key_fromdata(info, EVP_PKEY_PUBLIC_KEY, y, NULL, 0, NULL);
 		if (key == NULL)
-			ossl_fail(err, errlen, "%s: cannot use the KE value",
+			ike_ossl_fail(err, errlen, "%s: cannot use the KE value",
 			          info->name);
 		break;
 	case DH_ECP:
@@ -1285,7 +1276,7 @@ peer_key(const struct ike_dh *dh, const uint8_t *peer, size_t peerlen,
 			check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
 		if (key == NULL || check == NULL ||
 		    EVP_PKEY_public_check_quick(check) <= 0) {
-			ossl_fail(err, errlen,
+			ike_ossl_fail(err, errlen,
 			          "%s KE value is not a point on the curve",
 			          info->name);
 			EVP_PKEY_free(key);
@@ -1296,7 +1287,7 @@ peer_key(const struct ike_dh *dh, const uint8_t *peer, size_t peerlen,
 		key = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer,
 		                                  peerlen);
 		if (key == NULL)
-			ossl_fail(err, errlen, "%s: cannot use the KE value",
+			ike_ossl_fail(err, errlen, "%s: cannot use the KE value",
 			          info->name);
 		break;
 	}
@@ -1319,7 +1310,7 @@ ike_dh_compute(const struct ike_dh *dh, const uint8_t *peer, size_t peerlen,
 	int rc = -1;
 
 	if (secretlen != info->seclen) {
-		fail(err, errlen, "%s secret is %zu bytes, the buffer %zu",
+		ike_fail(err, errlen, "%s secret is %zu bytes, the buffer %zu",
 		     info->name, info->seclen, secretlen);
 		goto out;
 	}
@@ -1332,29 +1323,29 @@ ike_dh_compute(const struct ike_dh *dh, const uint8_t *peer, size_t peerlen,
 	    (info->kind == DH_MODP && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0) ||
 	    /* Validated above, more cheaply than OpenSSL would. */
 	    EVP_PKEY_derive_set_peer_ex(ctx, pkey, 0) <= 0) {
-		ossl_fail(err, errlen, "%s: cannot set up the agreement",
+		ike_ossl_fail(err, errlen, "%s: cannot set up the agreement",
 		          info->name);
 		goto out;
 	}
 	if (EVP_PKEY_derive(ctx, buf, &len) <= 0) {
 		/* OpenSSL refuses an all-zero X25519 result itself. */
 		if (info->kind == DH_X25519)
-			ossl_fail(err, errlen,
+			ike_ossl_fail(err, errlen,
 			          "%s KE value gives the all-zero secret",
 			          info->name);
 		else
-			ossl_fail(err, errlen, "%s: key agreement failed",
+			ike_ossl_fail(err, errlen, "%s: key agreement failed",
 			          info->name);
 		goto out;
 	}
 	if (len != info->seclen) {
-		fail(err, errlen, "%s: secret is %zu bytes, expected %zu",
+		ike_fail(err, errlen, "%s: secret is %zu bytes, expected %zu",
 		     info->name, len, info->seclen);
 		goto out;
 	}
 	/* RFC 7748 §6.1, RFC 8031 §2: a low-order peer value. */
 	if (info->kind == DH_X25519 && CRYPTO_memcmp(buf, zeros, len) == 0) {
-		fail(err, errlen, "%s KE value gives the all-zero secret",
+		ike_fail(err, errlen, "%s KE value gives the all-zero secret",
 		     info->name);
 		goto out;
 	}

@@ -24,6 +24,7 @@
 #define IPSECSH_IKE_CRYPTO_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -336,5 +337,17 @@ const uint8_t *ike_dh_public(const struct ike_dh *dh, size_t *len);
  */
 int ike_dh_compute(const struct ike_dh *dh, const uint8_t *peer, size_t peerlen,
                    uint8_t *secret, size_t secretlen, char *err, size_t errlen);
+
+/* Error messages of the IKE crypto and certificate code: -1 with the
+ * message in err (NULL: none), OpenSSL's error queue emptied so that
+ * stale entries never reach a later message; ike_ossl_fail adds the
+ * reason of the OpenSSL call that just failed. */
+void ike_fmt_err(char *err, size_t errlen, const char *reason,
+                 const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+int ike_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int ike_ossl_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif
