@@ -4,16 +4,37 @@
  * the dynamic commands of requests with the shell's own command tables
  * (service_exec.c).
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "service_exec.h"
 #include "service_link.h"
 #include "shell.h"
 
-static void
+/* A path given at start, made absolute: the daemon runs in /, so a
+ * relative one would silently name another file.  It must exist. */
+static int
+given_path(struct shell *sh, const struct args *a, const char *tag,
+	   char buf[PATH_MAX], const char **out)
+{
+	if (!arg_given(a, tag))
+		return 0;
+	if (realpath(arg_text(a, tag), buf) == NULL) {
+		shell_err(sh, "ERR: %s=%s: %s.", tag, arg_text(a, tag),
+			  strerror(errno));
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int
 fill_opts(struct shell *sh, const struct args *a, struct service_opts *o,
-	  struct service_exec *ctx)
+	  struct service_exec *ctx, char certdir[PATH_MAX],
+	  char keyfile[PATH_MAX])
 {
 	service_exec_opts(ctx, o);
 	o->socket_path = service_link_socket_path(sh);
@@ -22,9 +43,13 @@ fill_opts(struct shell *sh, const struct args *a, struct service_opts *o,
 	ctx->ikeport = (unsigned)arg_num(a, "ikeport");
 	ctx->certdir = arg_text(a, "certdir");
 	ctx->keyfile = arg_text(a, "keyfile");
+	if (given_path(sh, a, "certdir", certdir, &ctx->certdir) < 0 ||
+	    given_path(sh, a, "keyfile", keyfile, &ctx->keyfile) < 0)
+		return -1;
 	/* The agent reads the store this shell would use. */
 	ctx->store_path = sh->store_path != NULL ? sh->store_path
 						 : getenv("IPSECSH_STORE");
+	return 0;
 }
 
 static enum cmd_status
@@ -32,9 +57,10 @@ cmd_start(struct shell *sh, const struct args *a)
 {
 	struct service_exec ctx;
 	struct service_opts o;
-	char err[512];
+	char err[512], certdir[PATH_MAX], keyfile[PATH_MAX];
 
-	fill_opts(sh, a, &o, &ctx);
+	if (fill_opts(sh, a, &o, &ctx, certdir, keyfile) < 0)
+		return CMD_ERROR;
 	if (service_start(&o, err, sizeof(err)) < 0) {
 		shell_err(sh, "ERR: the service did not start: %s", err);
 		return CMD_ERROR;
@@ -49,9 +75,10 @@ cmd_run(struct shell *sh, const struct args *a)
 {
 	struct service_exec ctx;
 	struct service_opts o;
-	char err[512];
+	char err[512], certdir[PATH_MAX], keyfile[PATH_MAX];
 
-	fill_opts(sh, a, &o, &ctx);
+	if (fill_opts(sh, a, &o, &ctx, certdir, keyfile) < 0)
+		return CMD_ERROR;
 	o.foreground = true;
 	if (service_run(&o, err, sizeof(err)) < 0) {
 		shell_err(sh, "ERR: %s", err);

@@ -27,6 +27,14 @@ echo "$out" | grep -q "the ipsecsh service is not running" ||
 "$ipsecsh" --socket "$a" service status > /dev/null &&
 	fail "status says running before start"
 
+# A certificate directory that does not exist: a clear error, no service.
+out=$("$ipsecsh" --socket "$a" service start tun=none certdir=/nonexistent/certs 2>&1) &&
+	fail "started with a missing certdir"
+echo "$out" | grep -q "certdir=/nonexistent/certs: No such file or directory" ||
+	fail "missing certdir message: $out"
+"$ipsecsh" --socket "$a" service status > /dev/null &&
+	fail "a service runs after a refused start"
+
 "$ipsecsh" --socket "$a" service start tun=none > /dev/null || fail "start"
 out=$("$ipsecsh" --socket "$a" service start tun=none 2>&1) &&
 	fail "a second service on the same socket started"
